@@ -1,0 +1,58 @@
+"""The ``coagentnet`` command line: one entry point, one module per verb.
+
+Each verb module in :mod:`coagentnet.commands` provides ``add_parser(subparsers)`` and
+``run(args) -> int``. User errors (bad options, bad files, missing data) are printed as one
+line on stderr with exit code 2, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+#: Verb name -> module under coagentnet.commands. Listed explicitly: no import-time registration.
+VERBS = ("train",)
+
+
+class UsageError(ValueError):
+    """A user error detected by a command (exit code 2, one line)."""
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    from coagentnet.config import ConfigError
+    from coagentnet.data import DataError
+
+    return (ConfigError, DataError, UsageError)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, exit 2, like every other user error
+        self.exit(2, f"coagentnet {self.prog.split()[-1]}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="coagentnet", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="verb", required=True, parser_class=_Parser)
+    for verb in VERBS:
+        module = importlib.import_module(f"coagentnet.commands.{verb}")
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    module = importlib.import_module(f"coagentnet.commands.{args.verb}")
+    try:
+        return int(module.run(args) or 0)
+    except _user_errors() as err:
+        print(f"coagentnet {args.verb}: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"coagentnet {args.verb}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

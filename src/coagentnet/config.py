@@ -1,0 +1,245 @@
+"""Run configuration: one frozen, validated dataclass per run.
+
+Fields fall in two groups. *Static* fields fix shapes and code paths (data set, architecture,
+rule, batch size, epochs); runs that agree on them can share one compiled program. *Scalar*
+hyperparameters (``POPULATION_SCALARS``) may differ between members of one population: they
+are fed to the vmapped program as arrays, never baked in.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, fields
+
+RULES = (
+    "backprop",
+    "straight_through",
+    "straight_through_gated",
+    "reinforce",
+    "actor_critic",
+    "off_policy",
+    "mc_critic",
+)
+#: Rules whose hidden layers learn from a policy-gradient signal (and so take a baseline).
+POLICY_GRADIENT_RULES = ("reinforce", "actor_critic", "off_policy", "mc_critic")
+#: Rules with per-layer critics Q_t(s_t, a_t).
+CRITIC_RULES = ("actor_critic", "off_policy", "mc_critic")
+UNIT_TYPES = ("bernoulli", "bernoulli2", "categorical", "gaussian")
+VALUE_MAPS = ("index", "unit", "symmetric")
+BASELINES = ("none", "ema", "state", "layer_state")
+OPTIMIZERS = ("rmsprop", "adam", "sgd")
+ACTIVATIONS = ("relu", "tanh", "sigmoid", "identity")
+GAUSSIAN_ACTIVATIONS = ("identity", "relu")
+BACKPROP_ACTIVATIONS = ("relu", "tanh", "sigmoid")
+ACTOR_SIGNALS = ("target", "q")
+EVAL_MODES = ("greedy", "sampled")
+
+#: Scalar hyperparameters that may vary inside one population (vmapped, not compiled in).
+POPULATION_SCALARS = ("lr", "unit_std", "critic_ratio", "ema_decay")
+
+
+class ConfigError(ValueError):
+    """A user-facing configuration error; the message is one line naming the field."""
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything that defines one training run except its seed.
+
+    Defaults follow the paper's main setting (SPEC.md section 7) where one exists.
+    """
+
+    # --- data ---
+    dataset: str = "digits"
+    """Data set name (see ``coagentnet.data.DATASETS``)."""
+    data_dir: str | None = None
+    """Directory holding data files (IDX etc.); ``None`` searches the usual places."""
+    split_seed: int = 0
+    """Seed of the train/validation/test split; independent of the run seed."""
+    normalize: bool = False
+    """Standardise tabular features with train-set statistics."""
+
+    # --- network ---
+    layers: int = 1
+    """L, the number of stochastic hidden layers (0 = linear read-out only)."""
+    units: int = 64
+    """U, units per hidden layer."""
+    unit_type: str = "bernoulli"
+    """Coagent policy: bernoulli (1 logit), bernoulli2 (2 logits), categorical, gaussian."""
+    num_actions: int = 2
+    """K, actions per categorical unit."""
+    value_map: str = "symmetric"
+    """Categorical action k as a value: index k, unit k/(K-1), symmetric 2k/(K-1)-1."""
+    unit_std: float = 1.0
+    """Fixed standard deviation of Gaussian units (and of a stochastic read-out)."""
+    activation: str = "relu"
+    """Backprop hidden activation (relu/tanh/sigmoid) or Gaussian post-sample (identity/relu)."""
+    stochastic_readout: bool = False
+    """Gaussian read-out trained by REINFORCE (regression only), as the authors' regression runs."""
+
+    # --- rule ---
+    rule: str = "reinforce"
+    """Credit-assignment rule (``RULES``)."""
+    baseline: str = "none"
+    """Baseline subtracted from the policy-gradient signal (``BASELINES``)."""
+    ema_decay: float = 0.99
+    """Decay of the ``ema`` baseline."""
+    critic_width: int = 64
+    """Hidden width of each layer's critic MLP."""
+    critic_depth: int = 1
+    """Hidden layers of each critic MLP."""
+    critic_ratio: float = 2.0
+    """Critic learning rate divided by the network's learning rate."""
+    actor_signal: str = "target"
+    """Critic rules: actor signal is the critic target y_t (authors) or Q_t(s_t, a_t)."""
+    warm_start_epochs: int = 0
+    """Critic rules: use the reinforce signal for this many epochs first (critics still learn)."""
+
+    # --- optimisation ---
+    optimizer: str = "rmsprop"
+    """rmsprop (decay 0.99, eps 1e-8), adam (0.9, 0.999, 1e-8) or sgd."""
+    lr: float = 2.0**-11
+    """Learning rate alpha."""
+    clip_norm: float = 0.0
+    """Global-norm gradient clipping per network; 0 disables it."""
+    batch_size: int = 32
+    """B, episodes (examples) per update."""
+    epochs: int = 10
+    """Passes over the training set."""
+
+    # --- evaluation ---
+    eval_mode: str = "greedy"
+    """greedy (every unit takes its most likely action / mean) or sampled."""
+
+    def __post_init__(self) -> None:
+        validate(self)
+
+    def replace(self, **changes) -> Config:
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @property
+    def is_coagent(self) -> bool:
+        return self.rule in POLICY_GRADIENT_RULES
+
+    @property
+    def has_critics(self) -> bool:
+        return self.rule in CRITIC_RULES
+
+    def static_key(self) -> tuple:
+        """The fields that must agree for runs to share one population (compiled program)."""
+        return tuple(
+            (f.name, getattr(self, f.name))
+            for f in fields(self)
+            if f.name not in POPULATION_SCALARS
+        )
+
+
+def _choice(name: str, value, allowed: tuple) -> None:
+    if value not in allowed:
+        raise ConfigError(f"{name}: unknown value {value!r}; allowed: {', '.join(allowed)}")
+
+
+def _positive(name: str, value, strict: bool = True) -> None:
+    if strict and not value > 0:
+        raise ConfigError(f"{name}: must be > 0, got {value!r}")
+    if not strict and not value >= 0:
+        raise ConfigError(f"{name}: must be >= 0, got {value!r}")
+
+
+def _check_types(cfg: Config) -> None:
+    hints = {"int": int, "float": (int, float), "bool": bool, "str": str}
+    for f in fields(cfg):
+        value = getattr(cfg, f.name)
+        kind = str(f.type).split(" | ")[0]
+        if value is None and "None" in str(f.type):
+            continue
+        expected = hints[kind]
+        # bool is an int subclass; reject it where a number is expected.
+        if isinstance(value, bool) and kind != "bool" or not isinstance(value, expected):
+            raise ConfigError(f"{f.name}: expected {kind}, got {type(value).__name__} {value!r}")
+
+
+def validate(cfg: Config) -> None:
+    """Raise :class:`ConfigError` naming the first bad field."""
+    _check_types(cfg)
+    _choice("rule", cfg.rule, RULES)
+    _choice("unit_type", cfg.unit_type, UNIT_TYPES)
+    _choice("value_map", cfg.value_map, VALUE_MAPS)
+    _choice("baseline", cfg.baseline, BASELINES)
+    _choice("optimizer", cfg.optimizer, OPTIMIZERS)
+    _choice("activation", cfg.activation, ACTIVATIONS)
+    _choice("actor_signal", cfg.actor_signal, ACTOR_SIGNALS)
+    _choice("eval_mode", cfg.eval_mode, EVAL_MODES)
+    _positive("layers", cfg.layers, strict=False)
+    for name in ("units", "batch_size", "epochs", "critic_width", "critic_depth"):
+        _positive(name, getattr(cfg, name))
+    for name in ("lr", "unit_std", "critic_ratio"):
+        _positive(name, getattr(cfg, name))
+    _positive("clip_norm", cfg.clip_norm, strict=False)
+    _positive("warm_start_epochs", cfg.warm_start_epochs, strict=False)
+    if not 0.0 <= cfg.ema_decay < 1.0:
+        raise ConfigError(f"ema_decay: must be in [0, 1), got {cfg.ema_decay!r}")
+    if cfg.num_actions < 2:
+        raise ConfigError(f"num_actions: K must be >= 2, got {cfg.num_actions!r}")
+    if cfg.rule == "backprop" and cfg.activation not in BACKPROP_ACTIVATIONS:
+        raise ConfigError(
+            f"activation: backprop allows {', '.join(BACKPROP_ACTIVATIONS)}, got {cfg.activation!r}"
+        )
+    if cfg.rule != "backprop" and cfg.unit_type == "gaussian":
+        if cfg.activation not in GAUSSIAN_ACTIVATIONS:
+            raise ConfigError(
+                f"activation: gaussian units allow {', '.join(GAUSSIAN_ACTIVATIONS)}, "
+                f"got {cfg.activation!r}"
+            )
+    if cfg.rule.startswith("straight_through") and cfg.unit_type != "bernoulli":
+        raise ConfigError(f"unit_type: {cfg.rule} needs bernoulli units, got {cfg.unit_type!r}")
+    if cfg.baseline != "none" and not cfg.is_coagent:
+        raise ConfigError(
+            f"baseline: only policy-gradient rules ({', '.join(POLICY_GRADIENT_RULES)}) "
+            f"take a baseline, not {cfg.rule!r}"
+        )
+    if cfg.stochastic_readout and not cfg.is_coagent:
+        raise ConfigError(f"stochastic_readout: needs a policy-gradient rule, not {cfg.rule!r}")
+    if cfg.is_coagent and cfg.layers == 0 and not cfg.stochastic_readout:
+        raise ConfigError(f"layers: {cfg.rule} needs at least one stochastic hidden layer")
+
+
+#: Options that only make sense for critic rules; setting them elsewhere is an error.
+CRITIC_OPTIONS = (
+    "critic_width",
+    "critic_depth",
+    "critic_ratio",
+    "actor_signal",
+    "warm_start_epochs",
+)
+
+
+def check_critic_options(cfg: Config, given: set[str]) -> None:
+    """Reject critic options the user set explicitly for a rule that has no critics."""
+    if cfg.has_critics:
+        return
+    for name in CRITIC_OPTIONS:
+        if name in given:
+            raise ConfigError(
+                f"{name}: only critic rules ({', '.join(CRITIC_RULES)}) take it, not {cfg.rule!r}"
+            )
+
+
+def field_docs() -> dict[str, str]:
+    """Field name -> its docstring, read from this module's source (for CLI help)."""
+    import ast
+    import inspect
+
+    tree = ast.parse(inspect.getsource(Config))
+    docs: dict[str, str] = {}
+    body = tree.body[0].body
+    for node, nxt in zip(body, body[1:], strict=False):
+        if isinstance(node, ast.AnnAssign) and isinstance(nxt, ast.Expr):
+            docs[node.target.id] = str(nxt.value.value).strip()
+    return docs
+
+
+__all__ = ["Config", "ConfigError", "validate", "check_critic_options", "field_docs"]

@@ -1,0 +1,34 @@
+"""What a finished run hands to the store, the CLI and the analysis: one array contract.
+
+Metrics are kept in long format, one row per (step, split, metric, layer), so that the SQLite
+store, CSV export and pandas analysis all read the same thing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from coagentnet.config import Config
+
+#: One metric row: (update step, split, metric name, layer index or None, value).
+#: split is one of "train", "validation", "test" (evaluation) or "training" (averages of the
+#: training updates since the previous evaluation); step is the number of updates done.
+MetricRow = tuple[int, str, str, "int | None", float]
+
+
+@dataclass
+class RunResult:
+    """The outcome of one (config, seed) run.
+
+    ``final`` maps ``"<split>/<metric>"`` (and ``"<split>/<metric>/<layer>"`` for per-layer
+    metrics) to the value at the last evaluation.
+    """
+
+    config: Config
+    seed: int
+    diverged: bool
+    metrics: list[MetricRow] = field(default_factory=list)
+    final: dict[str, float] = field(default_factory=dict)
+    updates: int = 0
+    wall_time_s: float = 0.0
+    compile_time_s: float = 0.0

@@ -1,0 +1,261 @@
+"""Learning rules as surrogate losses that share one optimiser step (SPEC.md section 4).
+
+A :class:`Rule` is three pure functions:
+
+- ``init(key) -> (params, state)``: learned parameters (network, critics, baselines) and
+  non-learned state (the ema baseline);
+- ``loss(params, state, x, y, key, ctx) -> (scalar, (new_state, metrics))``: a surrogate whose
+  gradient is the rule's update. ``ctx = {"hyper": {...scalars...}, "epoch": int}``;
+- ``evaluate(params, x, y, key, hyper, greedy) -> metrics``: loss/accuracy and per-layer
+  entropy and on-fraction of a forward pass, greedy (every unit takes its most likely action)
+  or sampled.
+
+``metrics`` maps names to scalars or ``[L]`` arrays (one value per hidden layer).
+The registry :data:`RULES` is explicit; a new rule is one function and one line in it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from coagentnet import baselines, critics
+from coagentnet.config import Config
+from coagentnet.losses import (
+    accuracy,
+    regression_loss,
+    score_function_surrogate,
+    task_loss,
+)
+from coagentnet.network import Trace, init_linear, init_network, linear, rollout
+from coagentnet.units import Units, units_from_config
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Shapes of the task: input width, output width and ``classification``/``regression``."""
+
+    in_dim: int
+    out_dim: int
+    task: str
+
+
+class Rule(NamedTuple):
+    init: Callable
+    loss: Callable
+    evaluate: Callable
+
+
+def _prediction_metrics(problem: Problem, prediction: jax.Array, y: jax.Array) -> dict:
+    metrics = {"loss": jnp.mean(task_loss(problem.task, prediction, y))}
+    if problem.task == "classification":
+        metrics["accuracy"] = accuracy(prediction, y)
+    return metrics
+
+
+def _layer_metrics(trace: Trace, unit: Units) -> dict:
+    """Per-layer mean entropy, its spread over units, and the mean greedy output ``[L]``."""
+    if not trace.entropy:
+        return {}
+    per_unit = [jnp.mean(h, axis=0) for h in trace.entropy]
+    return {
+        "entropy": jnp.stack([jnp.mean(h) for h in per_unit]),
+        "entropy_spread": jnp.stack([jnp.std(h) for h in per_unit]),
+        "on_fraction": jnp.stack([jnp.mean(unit.value(g)) for g in trace.greedy]),
+    }
+
+
+# --------------------------------------------------------------------------- coagent rules
+
+
+def _critic_q(critic_params: tuple, t: int, s_t: jax.Array, a_value: jax.Array) -> jax.Array:
+    return critics.q_value(critic_params[t], s_t, a_value)
+
+
+def critic_signals(q_fn, trace: Trace, r, unit: Units, bootstrap: str, actor_signal: str):
+    """Actor signals, critic targets and critic values of a critic rule.
+
+    ``q_fn(t, s_t, a_value) -> [B]`` evaluates Q_t (the learned critic, or an exact one in
+    tests). Returns ``(signals, targets, q)``, tuples of L arrays ``[B]``: ``targets`` are
+    the critic targets y_t of :func:`coagentnet.critics.targets`; ``signals`` are y_t, or
+    Q_t(s_t, a_t) for ``mc_critic`` and ``actor_signal="q"``; ``q`` keeps its gradient.
+    """
+    L = len(trace.actions)
+    values = [unit.value(a) for a in trace.actions]
+    q = tuple(q_fn(t, trace.states[t], values[t]) for t in range(L))
+    # Bootstrap from the sampled next action (on-policy) or the greedy one (off-policy).
+    nxt = [unit.value(g) for g in trace.greedy] if bootstrap == "greedy" else values
+    q_next = tuple(q_fn(t + 1, trace.states[t + 1], nxt[t + 1]) for t in range(L - 1))
+    y_t = critics.targets(bootstrap, r, q_next)
+    if bootstrap == "monte_carlo" or actor_signal == "q":
+        signals = tuple(jax.lax.stop_gradient(qt) for qt in q)
+    else:
+        signals = y_t
+    return signals, y_t, q
+
+
+def coagent_rule(cfg: Config, problem: Problem, bootstrap: str | None) -> Rule:
+    """REINFORCE (``bootstrap=None``) or a critic rule (``sampled``, ``greedy``, ``monte_carlo``).
+
+    Hidden layer t learns from ``grad log pi_t(a_t|s_t) * (signal_t - b_t)``:
+
+    - ``reinforce`` (Williams 1992; coagents: Thomas 2011, Kostas et al. 2020): signal_t = r.
+      Unbiased for the gradient of the expected reward with any action-independent baseline.
+    - ``actor_critic`` (bootstrap ``sampled``) and ``off_policy`` (bootstrap ``greedy``,
+      Gupta et al. 2021): signal_t = y_t, the critic target (the authors' choice: the last
+      hidden layer is then plain REINFORCE), or Q_t(s_t, a_t) with ``actor_signal="q"``.
+      ``off_policy`` is *biased for the expected loss by design*: with exact critics layer t
+      follows the gradient of its greedy-continuation objective
+      E_{s_t}[sum_a pi_t(a|s_t) Q_t^greedy(s_t, a)], the return when all downstream layers act
+      greedily, which is how the network is evaluated. No importance ratio is used.
+    - ``mc_critic`` (bootstrap ``monte_carlo``): critics regressed to r; signal_t = Q_t.
+
+    With ``warm_start_epochs = N`` critic rules use signal r for the first N epochs while their
+    critics already learn. The read-out is trained by its own gradient only (or, with a
+    stochastic read-out, by REINFORCE).
+    """
+    unit = units_from_config(cfg)
+    L, U = cfg.layers, cfg.units
+    state_dims = (problem.in_dim,) + (U,) * L
+    sr = cfg.stochastic_readout
+
+    def init(key):
+        k_net, k_critic = jax.random.split(key)
+        params = init_network(k_net, problem.in_dim, problem.out_dim, L, U, unit)
+        b_params, b_state = baselines.init(cfg.baseline, state_dims)
+        params["baseline"] = b_params
+        if bootstrap is not None:
+            params["critics"] = critics.init(
+                k_critic, state_dims[:L], U, cfg.critic_width, cfg.critic_depth
+            )
+        return params, {"baseline": b_state}
+
+    def loss(params, state, x, y, key, ctx):
+        hyper = ctx["hyper"]
+        trace = rollout(params, x, key, unit, hyper["unit_std"], stochastic_readout=sr)
+        per_example = task_loss(problem.task, trace.prediction, y)
+        r = -jax.lax.stop_gradient(per_example)
+        total = jnp.zeros(())
+        if not sr:  # a deterministic read-out follows its own gradient
+            total += jnp.mean(task_loss(problem.task, trace.output, y))
+        signals = (r,) * L
+        metrics = {"loss": jnp.mean(per_example), "reward": jnp.mean(r)}
+        if bootstrap is not None:
+            q_fn = partial(_critic_q, params["critics"])
+            critic_sig, y_t, q = critic_signals(q_fn, trace, r, unit, bootstrap, cfg.actor_signal)
+            critic_losses = jnp.stack([regression_loss(q[t], y_t[t]) for t in range(L)])
+            warm = ctx["epoch"] < cfg.warm_start_epochs
+            signals = tuple(jnp.where(warm, r, s) for s in critic_sig)
+            total += jnp.sum(critic_losses)
+            metrics["critic_loss"] = critic_losses
+        b = baselines.values(cfg.baseline, params["baseline"], state["baseline"], trace)
+        for t in range(L):
+            total += score_function_surrogate(trace.logp[t], signals[t] - b[t])
+        if sr:
+            total += score_function_surrogate(trace.readout_logp, r - b[L])
+        total += baselines.loss(cfg.baseline, params["baseline"], trace, r)
+        new_state = {
+            "baseline": baselines.update(cfg.baseline, state["baseline"], r, hyper["ema_decay"])
+        }
+        return total, (new_state, metrics)
+
+    def evaluate(params, x, y, key, hyper, greedy):
+        trace = rollout(
+            params, x, key, unit, hyper["unit_std"], greedy=greedy, stochastic_readout=sr
+        )
+        return {**_prediction_metrics(problem, trace.prediction, y), **_layer_metrics(trace, unit)}
+
+    return Rule(init, loss, evaluate)
+
+
+# ------------------------------------------------------------------- straight-through rules
+
+
+def straight_through_rule(cfg: Config, problem: Problem, gated: bool) -> Rule:
+    """Bernoulli units sampled forward, gradient passed through the sample backward.
+
+    Standard (Bengio et al. 2013): d a / d z := sigmoid'(z). Gated (the authors' variant,
+    ``straight_through_gated``): d a / d z := a, the sampled bit, without sigmoid'. Both are
+    biased estimators of the expected-loss gradient. Evaluation is greedy (or sampled).
+    """
+    unit = Units("bernoulli")
+
+    def init(key):
+        params = init_network(key, problem.in_dim, problem.out_dim, cfg.layers, cfg.units, unit)
+        return params, {}
+
+    def forward(params, x, key):
+        s = x
+        keys = jax.random.split(key, max(cfg.layers, 1))
+        for t, layer in enumerate(params["hidden"]):
+            z = linear(layer, s)
+            bit = jax.random.bernoulli(keys[t], jax.nn.sigmoid(z)).astype(z.dtype)
+            # Forward value is the bit; the stop-gradient pair carries the chosen derivative.
+            surrogate = z * bit if gated else jax.nn.sigmoid(z)
+            s = bit + surrogate - jax.lax.stop_gradient(surrogate)
+        return linear(params["readout"], s)
+
+    def loss(params, state, x, y, key, ctx):
+        per_example = task_loss(problem.task, forward(params, x, key), y)
+        value = jnp.mean(per_example)
+        return value, (state, {"loss": value, "reward": -value})
+
+    def evaluate(params, x, y, key, hyper, greedy):
+        trace = rollout(params, x, key, unit, 1.0, greedy=greedy)
+        return {**_prediction_metrics(problem, trace.prediction, y), **_layer_metrics(trace, unit)}
+
+    return Rule(init, loss, evaluate)
+
+
+# --------------------------------------------------------------------------------- backprop
+
+_ACTIVATIONS = {"relu": jax.nn.relu, "tanh": jnp.tanh, "sigmoid": jax.nn.sigmoid}
+
+
+def backprop_rule(cfg: Config, problem: Problem) -> Rule:
+    """Deterministic MLP of the same architecture trained end to end; L = 0 is linear."""
+    act = _ACTIVATIONS[cfg.activation]
+
+    def init(key):
+        keys = jax.random.split(key, cfg.layers + 1)
+        dims = (problem.in_dim,) + (cfg.units,) * cfg.layers
+        hidden = tuple(
+            init_linear(k, a, b) for k, a, b in zip(keys, dims[:-1], dims[1:], strict=False)
+        )
+        return {"hidden": hidden, "readout": init_linear(keys[-1], dims[-1], problem.out_dim)}, {}
+
+    def forward(params, x):
+        for layer in params["hidden"]:
+            x = act(linear(layer, x))
+        return linear(params["readout"], x)
+
+    def loss(params, state, x, y, key, ctx):
+        value = jnp.mean(task_loss(problem.task, forward(params, x), y))
+        return value, (state, {"loss": value, "reward": -value})
+
+    def evaluate(params, x, y, key, hyper, greedy):
+        return _prediction_metrics(problem, forward(params, x), y)
+
+    return Rule(init, loss, evaluate)
+
+
+#: Rule name -> constructor ``(cfg, problem) -> Rule``.
+RULES: dict[str, Callable[[Config, Problem], Rule]] = {
+    "backprop": backprop_rule,
+    "straight_through": partial(straight_through_rule, gated=False),
+    "straight_through_gated": partial(straight_through_rule, gated=True),
+    "reinforce": partial(coagent_rule, bootstrap=None),
+    "actor_critic": partial(coagent_rule, bootstrap="sampled"),
+    "off_policy": partial(coagent_rule, bootstrap="greedy"),
+    "mc_critic": partial(coagent_rule, bootstrap="monte_carlo"),
+}
+
+
+def make_rule(cfg: Config, problem: Problem) -> Rule:
+    """The rule named by ``cfg.rule`` for ``problem``."""
+    return RULES[cfg.rule](cfg, problem)
