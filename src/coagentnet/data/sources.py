@@ -1,0 +1,266 @@
+"""Where the IDX data sets live: search locations, the cache, and verified downloads.
+
+Search order for a data set (first folder holding every required file wins):
+
+1. the explicit ``data_dir`` argument (``--data-dir``): ``<data_dir>/<name>/`` then ``<data_dir>/``;
+2. the environment variable ``COAGENTNET_DATA_DIR``: the same two folders;
+3. known system locations (Debian's ``dataset-fashion-mnist`` installs
+   ``/usr/share/datasets/fashion-mnist/{train,t10k}-{images-idx3,labels-idx1}-ubyte.gz``);
+4. extra folders a data set names (the 10k MNIST test digits in ``../shared/data/mnist``);
+5. the cache ``$XDG_CACHE_HOME/coagentnet/<name>`` (default ``~/.cache/coagentnet/<name>``),
+   which a download fills, verifying each file's published checksum, when allowed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import urllib.request
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import DataError
+
+__all__ = [
+    "DATA_DIR_ENV",
+    "IDX_SOURCES",
+    "IdxSource",
+    "cache_dir",
+    "download_files",
+    "find_files",
+    "idx_candidates",
+    "verify_checksum",
+]
+
+DATA_DIR_ENV = "COAGENTNET_DATA_DIR"
+OFFLINE_ENV = "COAGENTNET_OFFLINE"
+
+TRAIN_IMAGES = "train-images-idx3-ubyte"
+TRAIN_LABELS = "train-labels-idx1-ubyte"
+TEST_IMAGES = "t10k-images-idx3-ubyte"
+TEST_LABELS = "t10k-labels-idx1-ubyte"
+ALL_STEMS = (TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS)
+
+
+@dataclass(frozen=True)
+class IdxSource:
+    """One downloadable family of IDX files.
+
+    ``checksums`` maps a compressed file name (``<stem>.gz``) to ``"<algorithm>:<hex digest>"``
+    (any ``hashlib`` algorithm; the published ones are MD5). ``mirrors`` are base URLs tried in
+    order.
+    """
+
+    name: str
+    mirrors: tuple[str, ...]
+    checksums: dict[str, str] = field(hash=False)
+    system_dirs: tuple[str, ...] = ()
+    how_to_get: str = ""
+
+
+# Published checksums of the official .gz files (as listed by the data sets' authors and
+# torchvision). Debian recompresses Fashion-MNIST, so local copies are not checked against them:
+# the IDX header and payload checks in idx.py apply to every file instead.
+IDX_SOURCES: dict[str, IdxSource] = {
+    "mnist": IdxSource(
+        name="mnist",
+        mirrors=(
+            "https://ossci-datasets.s3.amazonaws.com/mnist/",
+            "https://storage.googleapis.com/cvdf-datasets/mnist/",
+        ),
+        checksums={
+            f"{TRAIN_IMAGES}.gz": "md5:f68b3c2dcbeaaa9fbdd348bbdeb94873",
+            f"{TRAIN_LABELS}.gz": "md5:d53e105ee54ea40749a09fcbcd1e9432",
+            f"{TEST_IMAGES}.gz": "md5:9fb629c4189551a2d022fa330f9573f3",
+            f"{TEST_LABELS}.gz": "md5:ec29112dd5afa0611ce80d1b7f02629c",
+        },
+        system_dirs=("/usr/share/datasets/mnist",),
+        how_to_get="download it with internet access, or put the four IDX files in a folder and "
+        f"pass --data-dir (or set {DATA_DIR_ENV})",
+    ),
+    "fashion-mnist": IdxSource(
+        name="fashion-mnist",
+        mirrors=(
+            "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/",
+            "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+        ),
+        checksums={
+            f"{TRAIN_IMAGES}.gz": "md5:8d4fb7e6c68d591d4c3dfef9ec88bf0d",
+            f"{TRAIN_LABELS}.gz": "md5:25c81989df183df01b3e8a0aad5dffbe",
+            f"{TEST_IMAGES}.gz": "md5:bef4ecab320f06d8554ea6380940ec79",
+            f"{TEST_LABELS}.gz": "md5:bb300cfdad3c16e7a12a480ee83cd310",
+        },
+        system_dirs=("/usr/share/datasets/fashion-mnist",),
+        how_to_get="run `apt-get install dataset-fashion-mnist`, download it with internet "
+        "access, or put the four IDX files in a folder and pass --data-dir "
+        f"(or set {DATA_DIR_ENV})",
+    ),
+}
+
+
+def cache_dir() -> Path:
+    """``$XDG_CACHE_HOME/coagentnet`` (default ``~/.cache/coagentnet``)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "coagentnet"
+
+
+def idx_candidates(stem: str) -> tuple[str, ...]:
+    """File names accepted for an IDX stem, preferred first.
+
+    Besides ``train-images-idx3-ubyte[.gz]`` we accept the dotted spelling
+    ``train-images.idx3-ubyte`` that some redistributions use.
+    """
+    dotted = stem.replace("-idx", ".idx")
+    return (f"{stem}.gz", stem, f"{dotted}.gz", dotted)
+
+
+def _find_in(folder: Path, stems: Sequence[str]) -> dict[str, Path] | None:
+    found = {}
+    for stem in stems:
+        hit = next((folder / n for n in idx_candidates(stem) if (folder / n).is_file()), None)
+        if hit is None:
+            return None
+        found[stem] = hit
+    return found
+
+
+def _unique(paths: list[Path]) -> list[Path]:
+    seen, out = set(), []
+    for p in paths:
+        key = os.path.abspath(p)
+        if key not in seen:
+            seen.add(key)
+            out.append(p)
+    return out
+
+
+def search_dirs(
+    subdirs: Sequence[str],
+    data_dir: str | os.PathLike | None,
+    system_dirs: Sequence[str] = (),
+    extra_dirs: Sequence[Path] = (),
+) -> list[Path]:
+    """Folders searched before the cache, in order (see the module docstring)."""
+    dirs: list[Path] = []
+    for base in (data_dir, os.environ.get(DATA_DIR_ENV) or None):
+        if base is not None:
+            base = Path(base).expanduser()
+            dirs += [base / s for s in subdirs] + [base]
+    dirs += [Path(d) for d in system_dirs] + list(extra_dirs)
+    return _unique(dirs)
+
+
+def verify_checksum(path: Path, expected: str) -> None:
+    """Check ``path`` against ``"<algorithm>:<hex>"``; raise DataError naming the file if not."""
+    algorithm, _, digest = expected.partition(":")
+    h = hashlib.new(algorithm)
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    if h.hexdigest() != digest.lower():
+        raise DataError(
+            f"checksum mismatch for {path.name}: {algorithm} {h.hexdigest()}, expected {digest}"
+        )
+
+
+def _urlretrieve(url: str, dest: Path) -> None:
+    """Copy ``url`` to ``dest`` (the default fetch; urllib handles http(s) and file URLs)."""
+    with urllib.request.urlopen(url, timeout=60) as response, open(dest, "wb") as out:
+        for chunk in iter(lambda: response.read(1 << 20), b""):
+            out.write(chunk)
+
+
+def download_files(
+    source: IdxSource,
+    dest_dir: Path,
+    stems: Sequence[str],
+    *,
+    fetch: Callable[[str, Path], None] = _urlretrieve,
+) -> dict[str, Path]:
+    """Download the ``.gz`` files for ``stems`` into ``dest_dir``, verifying each checksum.
+
+    A file already present and matching its checksum is kept. Each download goes to a
+    ``.part`` file that is renamed only after it verifies, so an interrupted or corrupt download
+    never looks complete. Mirrors are tried in order.
+
+    Returns:
+      stem -> path of the verified ``.gz`` file.
+
+    Raises:
+      DataError: when no mirror gives a file with the right checksum (one line, last reason).
+    """
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    out = {}
+    for stem in stems:
+        fname = f"{stem}.gz"
+        expected = source.checksums[fname]
+        dest = dest_dir / fname
+        if dest.is_file():
+            try:
+                verify_checksum(dest, expected)
+                out[stem] = dest
+                continue
+            except DataError:
+                dest.unlink()  # a stale or corrupt copy: fetch it again
+        part = dest.with_name(fname + ".part")
+        reason = "no mirrors"
+        for mirror in source.mirrors:
+            url = mirror + fname
+            try:
+                fetch(url, part)
+                verify_checksum(part, expected)
+            except (OSError, DataError) as exc:  # URLError and timeouts are OSErrors
+                reason = f"{url}: {exc}"
+                part.unlink(missing_ok=True)
+                continue
+            os.replace(part, dest)
+            out[stem] = dest
+            break
+        else:
+            raise DataError(f"download of {source.name} file {fname} failed ({reason})")
+    return out
+
+
+def find_files(
+    source: IdxSource,
+    stems: Sequence[str],
+    data_dir: str | os.PathLike | None = None,
+    *,
+    subdirs: Sequence[str] | None = None,
+    extra_dirs: Sequence[Path] = (),
+    download: bool = True,
+    fetch: Callable[[str, Path], None] = _urlretrieve,
+) -> dict[str, Path]:
+    """Locate the IDX files ``stems`` of ``source`` (search order in the module docstring).
+
+    Downloads into the cache only when no folder holds them, ``download`` is true and the
+    environment variable ``COAGENTNET_OFFLINE`` is not set to a true value.
+
+    Returns:
+      stem -> path of the file (``.gz`` or raw).
+
+    Raises:
+      DataError: one line listing where we looked, why a download did not help, and how to get
+        the data.
+    """
+    subdirs = (source.name,) if subdirs is None else tuple(subdirs)
+    cache = cache_dir() / source.name
+    dirs = search_dirs(subdirs, data_dir, source.system_dirs, extra_dirs) + [cache]
+    for folder in dirs:
+        found = _find_in(folder, stems)
+        if found is not None:
+            return found
+    offline = os.environ.get(OFFLINE_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
+    if not download or offline:
+        why = "download disabled"
+    else:
+        try:
+            return download_files(source, cache, stems, fetch=fetch)
+        except DataError as exc:
+            why = str(exc)
+    looked = ", ".join(str(d) for d in dirs)
+    raise DataError(
+        f"{source.name} IDX files ({', '.join(stems)}) not found; looked in {looked}; {why}. "
+        f"To get it: {source.how_to_get}"
+    )
