@@ -12,7 +12,7 @@ import importlib
 import sys
 
 #: Verb name -> module under coagentnet.commands. Listed explicitly: no import-time registration.
-VERBS = ("train",)
+VERBS = ("train", "sweep", "status", "export")
 
 
 class UsageError(ValueError):

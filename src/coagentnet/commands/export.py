@@ -1,0 +1,48 @@
+"""coagentnet export FILE: a sweep's results as CSV or Parquet tables for pandas.
+
+Writes two files: ``<out>`` with the metrics in long format (one row per run, step, split,
+metric, layer; config fields as columns) and ``<out stem>.runs<suffix>`` with one row per run
+(status, timings, versions, config fields, ``final/<split>/<metric>`` values).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def add_parser(subparsers) -> None:
+    p = subparsers.add_parser("export", help="export a sweep's results", description=__doc__)
+    p.add_argument("file", help="sweep file (YAML)")
+    p.add_argument("--format", choices=("csv", "parquet"), default="csv")
+    p.add_argument("--store", help="results database (default: results/<sweep name>.sqlite)")
+    p.add_argument("--out", help="metrics file (default: the store's path, new suffix)")
+
+
+def run(args) -> int:
+    from coagentnet import sweepfile
+    from coagentnet.cli import UsageError
+    from coagentnet.commands.sweep import default_store, open_store
+    from coagentnet.store import export_tables, write_csv, write_parquet
+
+    sweep = sweepfile.load(args.file)
+    path = Path(args.store) if args.store else default_store(sweep.name)
+    if not path.exists():
+        raise UsageError(f"no results: {path} does not exist (run 'coagentnet sweep' first)")
+    suffix = "." + args.format
+    if args.format == "parquet":
+        try:
+            import pandas  # noqa: F401
+            import pyarrow  # noqa: F401
+        except ImportError:
+            raise UsageError(
+                "parquet export needs pandas and pyarrow: pip install 'coagentnet[parquet]'"
+            ) from None
+    out = Path(args.out) if args.out else path.with_suffix(suffix)
+    runs_out = out.with_name(f"{out.stem}.runs{out.suffix or suffix}")
+    with open_store(path, readonly=True) as store:
+        runs, metrics = export_tables(store, [r.id for r in sweep.runs])
+    write = write_parquet if args.format == "parquet" else write_csv
+    write(metrics, out)
+    write(runs, runs_out)
+    print(f"wrote {out} ({len(metrics)} metric rows) and {runs_out} ({len(runs)} runs)")
+    return 0

@@ -1,0 +1,227 @@
+"""coagentnet sweep FILE: run a sweep file's missing runs and store their results.
+
+Resumable: runs already complete in the store are skipped, runs left ``running`` by a sweep
+that died are taken again, and runs a live sweep is training are left to it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+from coagentnet.config import POPULATION_SCALARS, Config
+
+
+def add_parser(subparsers) -> None:
+    p = subparsers.add_parser(
+        "sweep", help="run a sweep file (resumes: only missing runs)", description=__doc__
+    )
+    p.add_argument("file", help="sweep file (YAML)")
+    p.add_argument("--store", help="results database (default: results/<sweep name>.sqlite)")
+    p.add_argument(
+        "--backend",
+        choices=("local", "process", "ray"),
+        default="local",
+        help="where populations run: this process (default), a process pool, or Ray",
+    )
+    p.add_argument("--workers", type=int, help="populations at once (process: 2; ray: cluster)")
+    p.add_argument("--address", help="Ray cluster address (ray backend); default: start one")
+    p.add_argument("--cpus-per-task", type=float, default=1.0, help="Ray CPUs per population")
+    p.add_argument("--gpus-per-task", type=float, default=0.0, help="Ray GPUs per population")
+    p.add_argument(
+        "--max-population",
+        "--population-size",
+        type=int,
+        help="most runs per population (1: each run alone); default: as memory allows",
+    )
+    p.add_argument("--memory-mb", type=float, help="memory budget per population (MiB)")
+    p.add_argument("--dry-run", action="store_true", help="print the plan; run nothing")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def default_store(name: str) -> Path:
+    return Path("results") / f"{name}.sqlite"
+
+
+def run(args) -> int:
+    from coagentnet import backends, plan, sweepfile
+    from coagentnet.cli import UsageError
+    from coagentnet.store import COMPLETE
+
+    sweep = sweepfile.load(args.file)  # every check happens here, before any work
+    for flag in ("workers", "max_population"):
+        value = getattr(args, flag)
+        if value is not None and value < 1:
+            raise UsageError(f"--{flag.replace('_', '-')}: must be >= 1, got {value}")
+    if args.memory_mb is not None and args.memory_mb <= 0:
+        raise UsageError(f"--memory-mb: must be > 0, got {args.memory_mb}")
+    if args.address and args.backend != "ray":
+        raise UsageError("--address: only with --backend ray")
+    trainer = os.environ.get(backends.TRAINER_ENV, backends.DEFAULT_TRAINER)
+    store_path = Path(args.store) if args.store else default_store(sweep.name)
+    max_pop = args.max_population or sweep.max_population
+    memory_mb = args.memory_mb or sweep.memory_mb
+    workers = args.workers or (2 if args.backend == "process" else 1)
+
+    if args.dry_run:
+        status = {}
+        if store_path.exists():
+            with open_store(store_path, readonly=True) as store:
+                status = store.statuses([r.id for r in sweep.runs])
+        todo = [r for r in sweep.runs if status.get(r.id, "pending") not in (*COMPLETE, "running")]
+        pops = plan.plan(
+            todo, max_population=max_pop, memory_bytes=_bytes(memory_mb), workers=workers
+        )
+        _print_plan(sweep, todo, pops, store_path)
+        return 0
+
+    _check_trainer(trainer, load=args.backend == "local")
+    with open_store(store_path) as store, _backend(args, trainer, workers) as backend:
+        store.add_runs(sweep.runs)
+        status = store.statuses([r.id for r in sweep.runs])
+        todo = [r for r in sweep.runs if status[r.id] not in (*COMPLETE, "running")]
+        busy = sum(s == "running" for s in status.values())
+        pops = plan.plan(
+            todo, max_population=max_pop, memory_bytes=_bytes(memory_mb), workers=backend.slots
+        )
+        print(
+            f"sweep {sweep.name}: {len(sweep.runs)} runs, {len(sweep.runs) - len(todo) - busy} "
+            f"complete, {busy} running elsewhere, {len(todo)} to run in {len(pops)} populations "
+            f"({args.backend}); store {store_path}",
+            file=sys.stderr,
+        )
+        progress = None if args.no_progress else Progress(len(todo))
+        try:
+            summary = backends.execute(store, pops, backend, progress=progress)
+        finally:
+            if progress is not None:
+                progress.close()
+    print(
+        f"sweep {sweep.name}: {summary.done} done, {summary.diverged} diverged, "
+        f"{summary.failed} failed, {summary.skipped} left to another sweep",
+        file=sys.stderr,
+    )
+    for error in dict.fromkeys(summary.errors):  # distinct errors, in order
+        print(f"  error: {error}", file=sys.stderr)
+    return 1 if summary.failed else 0
+
+
+def open_store(path: Path, readonly: bool = False):
+    """Open a store; a file that is not one is a user error (one line, exit 2)."""
+    import sqlite3
+
+    from coagentnet.cli import UsageError
+    from coagentnet.store import Store, StoreError
+
+    try:
+        return Store(path, readonly=readonly)
+    except (StoreError, sqlite3.Error, OSError) as err:
+        raise UsageError(f"cannot open store {path}: {err}") from None
+
+
+def _check_trainer(trainer: str, load: bool) -> None:
+    """Fail early if the trainer cannot be found. Only the local backend imports it here:
+    importing JAX in a driver that then starts Ray or spawns workers buys nothing."""
+    import importlib.util
+
+    from coagentnet import backends
+    from coagentnet.cli import UsageError
+
+    module = trainer.partition(":")[0]
+    try:
+        if load:
+            backends.resolve_trainer(trainer)
+        elif importlib.util.find_spec(module) is None:
+            raise ImportError(f"no module named {module!r}")
+    except (ImportError, AttributeError) as err:
+        raise UsageError(f"cannot load trainer {trainer!r}: {err}") from None
+
+
+def _bytes(memory_mb: float | None) -> int | None:
+    return None if memory_mb is None else int(memory_mb * 2**20)
+
+
+def _backend(args, trainer, workers):
+    from coagentnet import backends
+    from coagentnet.cli import UsageError
+
+    if args.backend == "local":
+        return backends.LocalBackend(trainer)
+    if args.backend == "process":
+        return backends.ProcessBackend(trainer, workers)
+    try:
+        import ray  # noqa: F401
+    except ImportError:
+        raise UsageError("--backend ray needs Ray: pip install 'coagentnet[ray]'") from None
+    return backends.RayBackend(
+        trainer,
+        address=args.address,
+        workers=args.workers,
+        num_cpus=args.cpus_per_task,
+        num_gpus=args.gpus_per_task,
+    )
+
+
+def _print_plan(sweep, todo, pops, store_path) -> None:
+    from coagentnet.plan import member_bytes
+
+    merged = f" ({sweep.duplicates} duplicate grid points merged)" if sweep.duplicates else ""
+    print(
+        f"sweep {sweep.name}: {len(sweep.runs)} runs{merged}, "
+        f"{len(sweep.runs) - len(todo)} complete or running, {len(todo)} to run "
+        f"in {len(pops)} populations; store {store_path}"
+    )
+    varying = _varying([r.config for r in todo])
+    for i, pop in enumerate(pops, 1):
+        cfg = pop.runs[0].config
+        label = " ".join(f"{k}={getattr(cfg, k)}" for k in varying)
+        mib = member_bytes(cfg) / 2**20
+        print(f"  population {i}: {len(pop)} runs, ~{mib:.1f} MiB/member {label}".rstrip())
+
+
+def _varying(configs: list[Config]) -> list[str]:
+    """Static fields that differ between the given configs (what tells populations apart)."""
+    if not configs:
+        return []
+    names = [k for k in configs[0].to_dict() if k not in POPULATION_SCALARS]
+    return [k for k in names if len({getattr(c, k) for c in configs}) > 1]
+
+
+class Progress:
+    """Runs done of a total and training updates per second: tqdm if installed, else lines."""
+
+    def __init__(self, total: int):
+        self.total, self.done, self.n_updates = total, 0, 0
+        self.start = time.perf_counter()
+        try:
+            from tqdm import tqdm
+        except ImportError:
+            self.bar = None
+        else:
+            self.bar = tqdm(total=total, unit="run", desc="sweep", dynamic_ncols=True)
+
+    def rate(self) -> float:
+        return self.n_updates / max(time.perf_counter() - self.start, 1e-9)
+
+    def updates(self, n: int) -> None:
+        self.n_updates += n
+        if self.bar is not None:
+            self.bar.set_postfix_str(f"{self.rate():,.0f} updates/s")
+
+    def runs(self, n: int) -> None:
+        self.done += n
+        if self.bar is not None:
+            self.bar.set_postfix_str(f"{self.rate():,.0f} updates/s", refresh=False)
+            self.bar.update(n)
+        else:
+            print(
+                f"sweep: {self.done}/{self.total} runs, {self.rate():,.0f} updates/s",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
