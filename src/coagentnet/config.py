@@ -34,6 +34,9 @@ BACKPROP_ACTIVATIONS = ("relu", "tanh", "sigmoid")
 ACTOR_SIGNALS = ("target", "q")
 EVAL_MODES = ("greedy", "sampled")
 
+#: The correlated online-regression stream (generated, not loaded).
+STREAM = "correlated"
+
 #: Scalar hyperparameters that may vary inside one population (vmapped, not compiled in).
 POPULATION_SCALARS = ("lr", "unit_std", "critic_ratio", "ema_decay")
 
@@ -58,6 +61,14 @@ class Config:
     """Seed of the train/validation/test split; independent of the run seed."""
     normalize: bool = False
     """Standardise tabular features with train-set statistics."""
+    difficulty: float = 0.0
+    """Correlated stream: d in [0, 1], the correlation of samples within a segment."""
+    num_means: int = 200
+    """Correlated stream: M, segments (means of the AR(1) walk)."""
+    batches_per_mean: int = 1600
+    """Correlated stream: S, consecutive updates per segment (M * S updates in all)."""
+    num_evals: int = 200
+    """Correlated stream: evaluations, evenly over the stream (plus one before training)."""
 
     # --- network ---
     layers: int = 1
@@ -121,6 +132,10 @@ class Config:
         return dataclasses.asdict(self)
 
     @property
+    def is_stream(self) -> bool:
+        return self.dataset == STREAM
+
+    @property
     def is_coagent(self) -> bool:
         return self.rule in POLICY_GRADIENT_RULES
 
@@ -165,6 +180,9 @@ def _check_types(cfg: Config) -> None:
 def validate(cfg: Config) -> None:
     """Raise :class:`ConfigError` naming the first bad field."""
     _check_types(cfg)
+    from coagentnet.data import DATASETS
+
+    _choice("dataset", cfg.dataset, DATASETS + (STREAM,))
     _choice("rule", cfg.rule, RULES)
     _choice("unit_type", cfg.unit_type, UNIT_TYPES)
     _choice("value_map", cfg.value_map, VALUE_MAPS)
@@ -182,6 +200,20 @@ def validate(cfg: Config) -> None:
     _positive("warm_start_epochs", cfg.warm_start_epochs, strict=False)
     if not 0.0 <= cfg.ema_decay < 1.0:
         raise ConfigError(f"ema_decay: must be in [0, 1), got {cfg.ema_decay!r}")
+    for name in ("num_means", "batches_per_mean", "num_evals"):
+        _positive(name, getattr(cfg, name))
+    if not 0.0 <= cfg.difficulty <= 1.0:
+        raise ConfigError(f"difficulty: must be in [0, 1], got {cfg.difficulty!r}")
+    if cfg.is_stream:
+        if cfg.epochs != 1:
+            raise ConfigError(
+                f"epochs: the {STREAM} stream is consumed once; set 1, got {cfg.epochs}"
+            )
+        updates = cfg.num_means * cfg.batches_per_mean
+        if updates % cfg.num_evals:
+            raise ConfigError(
+                f"num_evals: must divide the stream's {updates} updates, got {cfg.num_evals}"
+            )
     if cfg.num_actions < 2:
         raise ConfigError(f"num_actions: K must be >= 2, got {cfg.num_actions!r}")
     if cfg.rule == "backprop" and cfg.activation not in BACKPROP_ACTIVATIONS:
@@ -203,7 +235,7 @@ def validate(cfg: Config) -> None:
         )
     if cfg.stochastic_readout and not cfg.is_coagent:
         raise ConfigError(f"stochastic_readout: needs a policy-gradient rule, not {cfg.rule!r}")
-    if cfg.is_coagent and cfg.layers == 0 and not cfg.stochastic_readout:
+    if cfg.is_coagent and cfg.layers == 0 and (cfg.has_critics or not cfg.stochastic_readout):
         raise ConfigError(f"layers: {cfg.rule} needs at least one stochastic hidden layer")
 
 

@@ -6,11 +6,12 @@ A :class:`Rule` is three pure functions:
   non-learned state (the ema baseline);
 - ``loss(params, state, x, y, key, ctx) -> (scalar, (new_state, metrics))``: a surrogate whose
   gradient is the rule's update. ``ctx = {"hyper": {...scalars...}, "epoch": int}``;
-- ``evaluate(params, x, y, key, hyper, greedy) -> metrics``: loss/accuracy and per-layer
-  entropy and on-fraction of a forward pass, greedy (every unit takes its most likely action)
-  or sampled.
+- ``evaluate(params, x, y, key, hyper, greedy) -> stats``: per-example statistics of a
+  forward pass, greedy (every unit takes its most likely action) or sampled: ``loss [B]``,
+  ``correct [B]`` (classification) and, for stochastic layers, ``entropy`` and ``on`` (the
+  greedy output), tuples of L arrays ``[B, U]``. The training loop reduces them.
 
-``metrics`` maps names to scalars or ``[L]`` arrays (one value per hidden layer).
+``metrics`` of ``loss`` map names to scalars or ``[L]`` arrays (one value per hidden layer).
 The registry :data:`RULES` is explicit; a new rule is one function and one line in it.
 """
 
@@ -27,7 +28,6 @@ import jax.numpy as jnp
 from coagentnet import baselines, critics
 from coagentnet.config import Config
 from coagentnet.losses import (
-    accuracy,
     regression_loss,
     score_function_surrogate,
     task_loss,
@@ -51,22 +51,20 @@ class Rule(NamedTuple):
     evaluate: Callable
 
 
-def _prediction_metrics(problem: Problem, prediction: jax.Array, y: jax.Array) -> dict:
-    metrics = {"loss": jnp.mean(task_loss(problem.task, prediction, y))}
+def _prediction_stats(problem: Problem, prediction: jax.Array, y: jax.Array) -> dict:
+    stats = {"loss": task_loss(problem.task, prediction, y)}
     if problem.task == "classification":
-        metrics["accuracy"] = accuracy(prediction, y)
-    return metrics
+        stats["correct"] = (jnp.argmax(prediction, axis=-1) == y).astype(jnp.float32)
+    return stats
 
 
-def _layer_metrics(trace: Trace, unit: Units) -> dict:
-    """Per-layer mean entropy, its spread over units, and the mean greedy output ``[L]``."""
-    if not trace.entropy:
-        return {}
-    per_unit = [jnp.mean(h, axis=0) for h in trace.entropy]
+def _trace_stats(problem: Problem, trace: Trace, y: jax.Array, unit: Units) -> dict:
+    """Per-example statistics of a rollout: loss, correctness, per-layer unit entropies and
+    greedy outputs (tuples of L arrays ``[B, U]``)."""
     return {
-        "entropy": jnp.stack([jnp.mean(h) for h in per_unit]),
-        "entropy_spread": jnp.stack([jnp.std(h) for h in per_unit]),
-        "on_fraction": jnp.stack([jnp.mean(unit.value(g)) for g in trace.greedy]),
+        **_prediction_stats(problem, trace.prediction, y),
+        "entropy": trace.entropy,
+        "on": tuple(unit.value(g) for g in trace.greedy),
     }
 
 
@@ -168,7 +166,7 @@ def coagent_rule(cfg: Config, problem: Problem, bootstrap: str | None) -> Rule:
         trace = rollout(
             params, x, key, unit, hyper["unit_std"], greedy=greedy, stochastic_readout=sr
         )
-        return {**_prediction_metrics(problem, trace.prediction, y), **_layer_metrics(trace, unit)}
+        return _trace_stats(problem, trace, y, unit)
 
     return Rule(init, loss, evaluate)
 
@@ -207,7 +205,7 @@ def straight_through_rule(cfg: Config, problem: Problem, gated: bool) -> Rule:
 
     def evaluate(params, x, y, key, hyper, greedy):
         trace = rollout(params, x, key, unit, 1.0, greedy=greedy)
-        return {**_prediction_metrics(problem, trace.prediction, y), **_layer_metrics(trace, unit)}
+        return _trace_stats(problem, trace, y, unit)
 
     return Rule(init, loss, evaluate)
 
@@ -239,7 +237,7 @@ def backprop_rule(cfg: Config, problem: Problem) -> Rule:
         return value, (state, {"loss": value, "reward": -value})
 
     def evaluate(params, x, y, key, hyper, greedy):
-        return _prediction_metrics(problem, forward(params, x), y)
+        return _prediction_stats(problem, forward(params, x), y)
 
     return Rule(init, loss, evaluate)
 

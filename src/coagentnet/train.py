@@ -10,45 +10,20 @@ unaffected because nothing couples members.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from coagentnet.batches import TrainingData, training_data
 from coagentnet.config import POPULATION_SCALARS, Config, ConfigError
+from coagentnet.evaluation import eval_arrays, evaluate
 from coagentnet.optim import make_optimizer, scale_updates
 from coagentnet.results import RunResult
-from coagentnet.rules import Problem, make_rule
-
-SPLITS = ("train", "validation", "test")
-
-
-@dataclass(frozen=True)
-class EpochBatches:
-    """Minibatches of a finite training set, reshuffled every epoch per member.
-
-    The last partial batch of an epoch is dropped so that every update has B examples.
-    """
-
-    x: jax.Array  # [N, D]
-    y: jax.Array  # [N] or [N, O]
-    batch_size: int
-
-    @property
-    def steps_per_chunk(self) -> int:
-        return self.x.shape[0] // self.batch_size
-
-    def chunk_inputs(self, key: jax.Array, chunk) -> jax.Array:
-        """Batch indices of one epoch, ``[steps, B]``."""
-        n = self.x.shape[0]
-        order = jax.random.permutation(jax.random.fold_in(key, chunk), n)
-        return order[: self.steps_per_chunk * self.batch_size].reshape(-1, self.batch_size)
-
-    def batch(self, idx: jax.Array):
-        return self.x[idx], self.y[idx]
+from coagentnet.rules import make_rule
 
 
 def _member_keys(seed: int) -> dict:
@@ -78,33 +53,24 @@ def check_population(configs: Sequence[Config], seeds: Sequence[int]) -> None:
 
 
 class Trainer:
-    """Compiled training and evaluation programs for one population's static config."""
+    """Compiled training and evaluation programs for one population's static config.
 
-    def __init__(self, cfg: Config, data):
+    Data arrays are passed to the compiled programs as arguments (never baked in as
+    constants), with ``in_axes=None``: every member reads the same copy.
+    """
+
+    def __init__(self, cfg: Config, data: TrainingData):
         self.cfg = cfg
-        self.data = data
-        self.problem = Problem(data.in_dim, data.out_dim, data.task)
+        self.problem = data.problem
         self.rule = make_rule(cfg, self.problem)
         self.tx = make_optimizer(cfg)
-        self.source = EpochBatches(
-            jnp.asarray(data.x_train), jnp.asarray(data.y_train), cfg.batch_size
-        )
-        if self.source.steps_per_chunk == 0:
-            raise ConfigError(
-                f"batch_size: {cfg.batch_size} exceeds the training set "
-                f"({data.x_train.shape[0]} examples)"
-            )
-        self.splits = {
-            "train": (data.x_train, data.y_train),
-            "validation": (data.x_val, data.y_val),
-            "test": (data.x_test, data.y_test),
-        }
-        self.splits = {k: (jnp.asarray(x), jnp.asarray(y)) for k, (x, y) in self.splits.items()}
+        self.source = data.source
+        self.train_arrays = data.train_arrays
+        self.splits = tuple(data.eval_splits)
+        self.eval_arrays = eval_arrays(data.eval_splits)
         self.init = jax.jit(jax.vmap(self._init_member))
-        self.run_chunk = jax.jit(jax.vmap(self._chunk_member, in_axes=(0, 0, 0, None)))
-        self.evaluate = jax.jit(
-            jax.vmap(self._evaluate_member, in_axes=(0, 0, 0, None, None, None))
-        )
+        self.run_chunk = jax.jit(jax.vmap(self._chunk_member, in_axes=(0, 0, 0, None, None)))
+        self.evaluate = jax.jit(jax.vmap(self._evaluate_member, in_axes=(0, 0, 0, None, None)))
 
     # --- one member (vmapped over the population) ---
 
@@ -114,6 +80,7 @@ class Trainer:
             "params": params,
             "rule_state": rule_state,
             "opt_state": self.tx.init(params),
+            "source": self.source.init(keys["data"]),
             "diverged": jnp.zeros((), bool),
         }
 
@@ -132,27 +99,51 @@ class Trainer:
         old = {k: member[k] for k in new}
         merged = jax.tree.map(lambda n, o: jnp.where(keep, n, o), new, old)
         merged["diverged"] = member["diverged"] | ~ok
+        merged["source"] = member["source"]
         return merged, metrics
 
-    def _chunk_member(self, member, hyper, keys, chunk):
-        batches = self.source.chunk_inputs(keys["data"], chunk)
+    def _chunk_member(self, member, hyper, keys, chunk, arrays):
+        inputs = self.source.chunk_inputs(keys["data"], chunk)
         steps = self.source.steps_per_chunk
         first = chunk * steps
 
-        def body(m, inputs):
-            i, idx = inputs
-            x, y = self.source.batch(idx)
-            key = jax.random.fold_in(keys["train"], first + i)
-            return self._update(m, hyper, x, y, key, chunk)
+        def body(m, scanned):
+            i, inp = scanned
+            step = first + i
+            source, x, y = self.source.batch(arrays, m["source"], inp, step)
+            m = {**m, "source": source}
+            key = jax.random.fold_in(keys["train"], step)
+            return self._update(m, hyper, x, y, key, self.source.epoch(chunk))
 
-        member, metrics = jax.lax.scan(body, member, (jnp.arange(steps), batches))
+        member, metrics = jax.lax.scan(body, member, (jnp.arange(steps), inputs))
         return member, jax.tree.map(lambda m: jnp.mean(m, axis=0), metrics)
 
-    def _evaluate_member(self, member, hyper, keys, x, y, chunk):
+    def _evaluate_member(self, member, hyper, keys, chunk, arrays):
+        greedy = self.cfg.eval_mode == "greedy"
+
+        def evaluate_fn(x, y, key):
+            return self.rule.evaluate(member["params"], x, y, key, hyper, greedy)
+
         key = jax.random.fold_in(keys["eval"], chunk)
-        return self.rule.evaluate(
-            member["params"], x, y, key, hyper, self.cfg.eval_mode == "greedy"
-        )
+        return evaluate(evaluate_fn, arrays, len(self.splits), key)
+
+
+def _static_config(cfg: Config) -> Config:
+    """``cfg`` with its population scalars at their defaults: what a Trainer may depend on."""
+    return cfg.replace(**{k: getattr(Config, k) for k in POPULATION_SCALARS})
+
+
+@functools.lru_cache(maxsize=8)
+def _load(name: str, data_dir: str | None, split_seed: int, normalize: bool):
+    from coagentnet.data import load_dataset
+
+    return load_dataset(name, data_dir=data_dir, split_seed=split_seed, normalize=normalize)
+
+
+@functools.lru_cache(maxsize=16)
+def _trainer(cfg: Config, data) -> Trainer:
+    """One Trainer (and so one set of compiled programs) per static config and data set."""
+    return Trainer(cfg, training_data(cfg, data))
 
 
 def _rows(step: int, split: str, metrics: dict, member: int) -> list:
@@ -183,13 +174,9 @@ def train_population(
     """
     check_population(configs, seeds)
     cfg = configs[0]
-    if data is None:
-        from coagentnet.data import load_dataset
-
-        data = load_dataset(
-            cfg.dataset, data_dir=cfg.data_dir, split_seed=cfg.split_seed, normalize=cfg.normalize
-        )
-    trainer = Trainer(cfg, data)
+    if data is None and not cfg.is_stream:
+        data = _load(cfg.dataset, cfg.data_dir, cfg.split_seed, cfg.normalize)
+    trainer = _trainer(_static_config(cfg), data)
     hyper = {k: jnp.asarray([float(getattr(c, k)) for c in configs]) for k in POPULATION_SCALARS}
     keys = _stack([_member_keys(int(s)) for s in seeds])
     P = len(configs)
@@ -199,10 +186,8 @@ def train_population(
 
     def record(step: int, chunk: int, state, train_metrics=None) -> None:
         diverged = np.asarray(state["diverged"])
-        evals = {
-            s: trainer.evaluate(state, hyper, keys, x, y, chunk)
-            for s, (x, y) in trainer.splits.items()
-        }
+        by_split = trainer.evaluate(state, hyper, keys, chunk, trainer.eval_arrays)
+        evals = {s: {k: v[:, j] for k, v in by_split.items()} for j, s in enumerate(trainer.splits)}
         if train_metrics is not None:
             evals["training"] = train_metrics
         for i in range(P):
@@ -220,13 +205,13 @@ def train_population(
     record(0, 0, state)
     compile_time = 0.0
     steps = trainer.source.steps_per_chunk
-    for epoch in range(cfg.epochs):
+    for chunk in range(trainer.source.num_chunks):
         t0 = time.perf_counter()
-        state, train_metrics = trainer.run_chunk(state, hyper, keys, epoch)
+        state, train_metrics = trainer.run_chunk(state, hyper, keys, chunk, trainer.train_arrays)
         jax.block_until_ready(state)
-        if epoch == 0:
+        if chunk == 0:
             compile_time = time.perf_counter() - t0
-        record((epoch + 1) * steps, epoch + 1, state, train_metrics)
+        record((chunk + 1) * steps, chunk + 1, state, train_metrics)
         if progress is not None:
             progress(steps)
         if stopped.all():
@@ -240,7 +225,7 @@ def train_population(
             diverged=bool(diverged[i]),
             metrics=rows[i],
             final=final[i],
-            updates=cfg.epochs * steps,
+            updates=trainer.source.num_chunks * steps,
             wall_time_s=wall,
             compile_time_s=compile_time,
         )
