@@ -84,3 +84,55 @@ def test_console_script_runs():
     )
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0 and "rule" in proc.stderr
+
+
+def _fashion_present() -> bool:
+    from coagentnet.data import DataError, load_dataset
+
+    try:
+        load_dataset("fashion-mnist", download=False)
+    except DataError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize(
+    "dataset, task",
+    [
+        ("digits", "classification"),
+        ("mnist-test10k", "classification"),
+        ("mnist1d", "classification"),
+        ("boston", "regression"),
+        ("diabetes", "regression"),
+        pytest.param(
+            "fashion-mnist",
+            "classification",
+            marks=pytest.mark.skipif(
+                not _fashion_present(), reason="Debian's dataset-fashion-mnist is not installed"
+            ),
+        ),
+    ],
+)
+def test_train_runs_on_every_data_set(capsys, dataset, task):
+    argv = [
+        "train",
+        "--dataset",
+        dataset,
+        "--rule",
+        "reinforce",
+        "--units",
+        "8",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "128",
+        "--seeds",
+        "1",
+        "--json",
+    ]
+    if task == "regression":
+        argv += ["--unit-type", "gaussian", "--normalize"]
+    assert main(argv) == 0
+    final = json.loads(capsys.readouterr().out)["runs"][0]["final"]
+    assert math.isfinite(final["test/loss"]) and final["test/loss"] > 0
+    assert ("test/accuracy" in final) == (task == "classification")

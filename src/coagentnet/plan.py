@@ -22,6 +22,7 @@ import sys
 from dataclasses import dataclass
 
 from coagentnet.config import Config
+from coagentnet.evaluation import MAX_CHUNK
 
 #: Fallback data shapes (inputs D, outputs C, examples N) for the memory estimate only.
 #: Unknown names get the MNIST shape, which is larger than every small embedded set.
@@ -33,6 +34,7 @@ DATASET_SHAPES = {
     "mnist1d": (40, 10, 5000),
     "boston": (13, 1, 506),
     "diabetes": (10, 1, 442),
+    "correlated": (1, 1, MAX_CHUNK),  # generated in the scan; evaluation is chunked
 }
 _DEFAULT_SHAPE = (784, 10, 70000)
 _OPTIMIZER_SLOTS = {"sgd": 0, "rmsprop": 1, "adam": 2}
@@ -93,9 +95,9 @@ def member_bytes(config: Config) -> int:
     """Rough peak bytes one population member adds (float32), for sizing populations.
 
     Counts parameters, gradients and optimiser slots, training activations ``[B, width]``
-    per layer, greedy evaluation over the whole data set at once ``[N, width]`` (the largest
-    term for big data sets), and the member's epoch permutation ``[N]``. The data arrays
-    themselves are shared by all members and not counted.
+    per layer, greedy evaluation of one chunk ``[min(N, MAX_CHUNK), width]``, and the member's
+    epoch permutation ``[N]``. The data arrays themselves are shared by all members and not
+    counted.
     """
     d, c, n = DATASET_SHAPES.get(config.dataset, _DEFAULT_SHAPE)
     u, layers = config.units, config.layers
@@ -117,7 +119,7 @@ def member_bytes(config: Config) -> int:
     slots = _OPTIMIZER_SLOTS.get(config.optimizer, 2)
     state = params * (2 + slots)  # params, gradients, optimiser slots
     train_act = config.batch_size * (d + layers * (policy + 4 * u) + c + critic_act) * 3
-    eval_act = n * (layers * (policy + u) + c)
+    eval_act = min(n, MAX_CHUNK) * (layers * (policy + u) + c)
     return int(_SAFETY * _F32 * (state + train_act + eval_act + n))
 
 

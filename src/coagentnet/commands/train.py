@@ -16,7 +16,7 @@ import time
 from dataclasses import fields
 
 from coagentnet.cli import UsageError
-from coagentnet.config import CRITIC_OPTIONS, Config, check_critic_options, field_docs
+from coagentnet.config import CRITIC_OPTIONS, STREAM, Config, check_critic_options, field_docs
 from coagentnet.results import RunResult
 from coagentnet.stats import mean_se
 
@@ -92,6 +92,8 @@ def configs_from_args(args) -> list[Config]:
         check_critic_options(Config(**combos[0]), critic_given)  # raises: no rule takes them
     configs: dict[Config, None] = {}  # ordered, without duplicates
     for combo in combos:
+        if combo.get("dataset") == STREAM and "epochs" not in combo:
+            combo["epochs"] = 1  # the stream is one pass
         cfg = Config(**combo)
         if not cfg.has_critics:  # critic options apply to the critic rules of a rule list
             cfg = Config(**{k: v for k, v in combo.items() if k not in CRITIC_OPTIONS})
