@@ -26,7 +26,7 @@ import jax
 import jax.numpy as jnp
 
 from coagentnet import baselines, critics
-from coagentnet.config import Config
+from coagentnet.config import Config, ConfigError
 from coagentnet.losses import (
     regression_loss,
     score_function_surrogate,
@@ -121,6 +121,8 @@ def coagent_rule(cfg: Config, problem: Problem, bootstrap: str | None) -> Rule:
     L, U = cfg.layers, cfg.units
     state_dims = (problem.in_dim,) + (U,) * L
     sr = cfg.stochastic_readout
+    if sr and problem.task != "regression":
+        raise ConfigError(f"stochastic_readout: needs a regression data set, not {cfg.dataset!r}")
 
     def init(key):
         k_net, k_critic = jax.random.split(key)
