@@ -57,7 +57,7 @@ print(json.dumps({"rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss 
 
 
 def _peak(num_means: int) -> dict:
-    cfg = {**GAUSSIAN, "num_means": num_means, "batches_per_mean": 1600, "num_evals": 200}
+    cfg = {**GAUSSIAN, "num_means": num_means, "batches_per_mean": 1600, "num_evals": 10}
     out = subprocess.run(
         [sys.executable, "-c", PEAK_RSS, json.dumps(cfg)],
         capture_output=True,

@@ -19,6 +19,7 @@ RULES = (
     "actor_critic",
     "off_policy",
     "mc_critic",
+    "value_based",
 )
 #: Rules whose hidden layers learn from a policy-gradient signal (and so take a baseline).
 POLICY_GRADIENT_RULES = ("reinforce", "actor_critic", "off_policy", "mc_critic")
@@ -38,7 +39,7 @@ EVAL_MODES = ("greedy", "sampled")
 STREAM = "correlated"
 
 #: Scalar hyperparameters that may vary inside one population (vmapped, not compiled in).
-POPULATION_SCALARS = ("lr", "unit_std", "critic_ratio", "ema_decay")
+POPULATION_SCALARS = ("lr", "unit_std", "critic_ratio", "ema_decay", "epsilon")
 
 
 class ConfigError(ValueError):
@@ -87,6 +88,8 @@ class Config:
     """Backprop hidden activation (relu/tanh/sigmoid) or Gaussian post-sample (identity/relu)."""
     stochastic_readout: bool = False
     """Gaussian read-out trained by REINFORCE (regression only), as the authors' regression runs."""
+    partition: str = ""
+    """Partition net: one letter per layer, s (Gaussian) or d (deterministic); '' = all s."""
 
     # --- rule ---
     rule: str = "reinforce"
@@ -105,6 +108,22 @@ class Config:
     """Critic rules: actor signal is the critic target y_t (authors) or Q_t(s_t, a_t)."""
     warm_start_epochs: int = 0
     """Critic rules: use the reinforce signal for this many epochs first (critics still learn)."""
+    explore_units: int = 0
+    """Exploration subset: k units per layer sample in training, the rest act greedily; 0 = all."""
+    explore_resample: str = "batch"
+    """Exploration subset: draw a new random subset every batch or every epoch."""
+    staged: bool = False
+    """Staged training: layer n < L-1 turns greedy and frozen from epoch floor((n+1)/L*epochs)."""
+    epsilon: float = 0.1
+    """value_based: epsilon-greedy exploration rate (constant schedule, sampled evaluation)."""
+    epsilon_schedule: str = "constant"
+    """value_based: constant epsilon, or decay from 1 by 1e-4 per update down to 0.01."""
+    pretrain_epochs: int = 0
+    """Backprop epochs first: train the same MLP, copy its weights, then run the rule."""
+    finetune_optimizer: str = "sgd"
+    """Pretraining: optimiser of the coagent phase (the authors switched to SGD)."""
+    finetune_lr_scale: float = 2.0**-7
+    """Pretraining: the coagent phase's learning rate is lr times this (authors: 1/128)."""
 
     # --- optimisation ---
     optimizer: str = "rmsprop"
@@ -237,6 +256,9 @@ def validate(cfg: Config) -> None:
         raise ConfigError(f"stochastic_readout: needs a policy-gradient rule, not {cfg.rule!r}")
     if cfg.is_coagent and cfg.layers == 0 and (cfg.has_critics or not cfg.stochastic_readout):
         raise ConfigError(f"layers: {cfg.rule} needs at least one stochastic hidden layer")
+    from coagentnet import studies
+
+    studies.validate(cfg)  # exploration, staged, partition, value-based, pretraining options
 
 
 #: Options that only make sense for critic rules; setting them elsewhere is an error.

@@ -85,10 +85,14 @@ def rollout(
     *,
     greedy: bool = False,
     stochastic_readout: bool = False,
+    sample_mask: tuple | None = None,
 ) -> Trace:
     """Run B episodes: sample (or, with ``greedy``, take the greedy action at) every layer.
 
     ``x``: ``[B, D]``; ``std``: Gaussian unit (and read-out) standard deviation, a scalar.
+    ``sample_mask``: optional per-layer ``[U]`` booleans; in a sampled rollout only the units
+    marked True sample and the others take their greedy action (exploration subsets, staged
+    training). ``logp`` is still that of the action taken, for every unit.
     """
     layers = params["hidden"]
     keys = jax.random.split(key, len(layers) + 1)
@@ -98,24 +102,17 @@ def rollout(
         z = layer_policy(layer, s_t, unit)
         g = unit.greedy(z)
         a = g if greedy else unit.sample(keys[t], z, std)
+        if sample_mask is not None and not greedy:
+            a = jnp.where(sample_mask[t], a, g)
         logps.append(unit.log_prob(z, a, std))
         entropies.append(unit.entropy(z, std))
         greedies.append(g)
         actions.append(a)
         s_t = jax.lax.stop_gradient(unit.value(a))
         states.append(s_t)
-    output = linear(params["readout"], s_t)
-    prediction, readout_logp = output, jnp.zeros(x.shape[:1])
-    if stochastic_readout:
-        mean = output
-        if not greedy:
-            prediction = jax.lax.stop_gradient(
-                mean + std * jax.random.normal(keys[-1], mean.shape, mean.dtype)
-            )
-        else:
-            prediction = jax.lax.stop_gradient(mean)
-        gauss = Units("gaussian")
-        readout_logp = jnp.sum(gauss.log_prob(mean, prediction, std), axis=-1)
+    output, prediction, readout_logp = readout(
+        params["readout"], s_t, keys[-1], std, greedy=greedy, stochastic=stochastic_readout
+    )
     return Trace(
         tuple(states),
         tuple(actions),
@@ -126,6 +123,28 @@ def rollout(
         prediction,
         readout_logp,
     )
+
+
+def readout(
+    layer: dict, s_L: jax.Array, key: jax.Array, std, *, greedy: bool, stochastic: bool
+) -> tuple[jax.Array, jax.Array, jax.Array]:
+    """The read-out at ``s_L [B, U]``: ``(output [B, out], prediction [B, out], logp [B])``.
+
+    Deterministic: the prediction is the output and logp is zero. Stochastic (a Gaussian unit
+    trained by REINFORCE): the prediction is a sample around the output (its mean when
+    ``greedy``), with no gradient, and logp its log-density, differentiable in the mean.
+    """
+    output = linear(layer, s_L)
+    if not stochastic:
+        return output, output, jnp.zeros(s_L.shape[:1])
+    mean = output
+    if greedy:
+        prediction = jax.lax.stop_gradient(mean)
+    else:
+        noise = jax.random.normal(key, mean.shape, mean.dtype)
+        prediction = jax.lax.stop_gradient(mean + std * noise)
+    readout_logp = jnp.sum(Units("gaussian").log_prob(mean, prediction, std), axis=-1)
+    return output, prediction, readout_logp
 
 
 def greedy_continuation(params: dict, s: jax.Array, start: int, unit: Units) -> jax.Array:

@@ -25,7 +25,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from coagentnet import baselines, critics
+from coagentnet import baselines, critics, exploration, partition, staged
 from coagentnet.config import Config, ConfigError
 from coagentnet.losses import (
     regression_loss,
@@ -49,6 +49,9 @@ class Rule(NamedTuple):
     init: Callable
     loss: Callable
     evaluate: Callable
+    mask_steps: Callable | None = None
+    """Optional ``(steps, ctx) -> steps`` applied to the optimiser's steps before they are
+    added to the parameters (staged training zeroes its frozen layers' steps there)."""
 
 
 def _prediction_stats(problem: Problem, prediction: jax.Array, y: jax.Array) -> dict:
@@ -116,11 +119,18 @@ def coagent_rule(cfg: Config, problem: Problem, bootstrap: str | None) -> Rule:
     With ``warm_start_epochs = N`` critic rules use signal r for the first N epochs while their
     critics already learn. The read-out is trained by its own gradient only (or, with a
     stochastic read-out, by REINFORCE).
+
+    Study options (SPEC.md section 4): with an exploration subset (``explore_units``) or staged
+    training (``staged``) only some units sample; the others act greedily and their
+    log-probabilities are masked out of the surrogate, so they get no policy-gradient term
+    (:mod:`coagentnet.exploration`, :mod:`coagentnet.staged`). A ``partition`` layout mixes
+    deterministic layers in, with gradients inside blocks (:mod:`coagentnet.partition`).
     """
     unit = units_from_config(cfg)
     L, U = cfg.layers, cfg.units
     state_dims = (problem.in_dim,) + (U,) * L
     sr = cfg.stochastic_readout
+    forward = partial(partition.rollout, layout=cfg.partition) if cfg.partition else rollout
     if sr and problem.task != "regression":
         raise ConfigError(f"stochastic_readout: needs a regression data set, not {cfg.dataset!r}")
 
@@ -133,11 +143,14 @@ def coagent_rule(cfg: Config, problem: Problem, bootstrap: str | None) -> Rule:
             params["critics"] = critics.init(
                 k_critic, state_dims[:L], U, cfg.critic_width, cfg.critic_depth
             )
-        return params, {"baseline": b_state}
+        return params, {"baseline": b_state, **exploration.init_state(cfg, key)}
 
     def loss(params, state, x, y, key, ctx):
         hyper = ctx["hyper"]
-        trace = rollout(params, x, key, unit, hyper["unit_std"], stochastic_readout=sr)
+        masks = exploration.training_masks(cfg, state, key, ctx["epoch"])  # None: all sample
+        trace = forward(
+            params, x, key, unit, hyper["unit_std"], stochastic_readout=sr, sample_mask=masks
+        )
         per_example = task_loss(problem.task, trace.prediction, y)
         r = -jax.lax.stop_gradient(per_example)
         total = jnp.zeros(())
@@ -155,22 +168,36 @@ def coagent_rule(cfg: Config, problem: Problem, bootstrap: str | None) -> Rule:
             metrics["critic_loss"] = critic_losses
         b = baselines.values(cfg.baseline, params["baseline"], state["baseline"], trace)
         for t in range(L):
-            total += score_function_surrogate(trace.logp[t], signals[t] - b[t])
+            # Units acting greedily (outside the exploration subset, frozen) get no PG term.
+            logp_t = trace.logp[t] if masks is None else trace.logp[t] * masks[t]
+            total += score_function_surrogate(logp_t, signals[t] - b[t])
+        if cfg.staged:
+            metrics["frozen"] = staged.frozen_layers(ctx["epoch"], L, cfg.epochs).astype(float)
         if sr:
             total += score_function_surrogate(trace.readout_logp, r - b[L])
         total += baselines.loss(cfg.baseline, params["baseline"], trace, r)
         new_state = {
-            "baseline": baselines.update(cfg.baseline, state["baseline"], r, hyper["ema_decay"])
+            **state,
+            "baseline": baselines.update(cfg.baseline, state["baseline"], r, hyper["ema_decay"]),
         }
         return total, (new_state, metrics)
 
     def evaluate(params, x, y, key, hyper, greedy):
-        trace = rollout(
-            params, x, key, unit, hyper["unit_std"], greedy=greedy, stochastic_readout=sr
+        masks = None if greedy else exploration.evaluation_masks(cfg, key)
+        trace = forward(
+            params,
+            x,
+            key,
+            unit,
+            hyper["unit_std"],
+            greedy=greedy,
+            stochastic_readout=sr,
+            sample_mask=masks,
         )
         return _trace_stats(problem, trace, y, unit)
 
-    return Rule(init, loss, evaluate)
+    mask_steps = staged.step_mask(L, cfg.epochs) if cfg.staged else None
+    return Rule(init, loss, evaluate, mask_steps)
 
 
 # ------------------------------------------------------------------- straight-through rules
@@ -244,6 +271,13 @@ def backprop_rule(cfg: Config, problem: Problem) -> Rule:
     return Rule(init, loss, evaluate)
 
 
+def value_based_rule(cfg: Config, problem: Problem) -> Rule:
+    """Value-based units (SPEC.md section 4): see :mod:`coagentnet.value_units`."""
+    from coagentnet.value_units import value_based_rule as make  # it imports this module
+
+    return make(cfg, problem)
+
+
 #: Rule name -> constructor ``(cfg, problem) -> Rule``.
 RULES: dict[str, Callable[[Config, Problem], Rule]] = {
     "backprop": backprop_rule,
@@ -253,6 +287,7 @@ RULES: dict[str, Callable[[Config, Problem], Rule]] = {
     "actor_critic": partial(coagent_rule, bootstrap="sampled"),
     "off_policy": partial(coagent_rule, bootstrap="greedy"),
     "mc_critic": partial(coagent_rule, bootstrap="monte_carlo"),
+    "value_based": value_based_rule,
 }
 
 

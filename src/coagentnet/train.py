@@ -20,6 +20,7 @@ import numpy as np
 
 from coagentnet.batches import TrainingData, training_data
 from coagentnet.config import POPULATION_SCALARS, Config, ConfigError
+from coagentnet.devices import population_layout
 from coagentnet.evaluation import eval_arrays, evaluate
 from coagentnet.optim import make_optimizer, scale_updates
 from coagentnet.results import RunResult
@@ -69,8 +70,29 @@ class Trainer:
         self.splits = tuple(data.eval_splits)
         self.eval_arrays = eval_arrays(data.eval_splits)
         self.init = jax.jit(jax.vmap(self._init_member))
-        self.run_chunk = jax.jit(jax.vmap(self._chunk_member, in_axes=(0, 0, 0, None, None)))
+        chunk_axes = (0, 0, 0, None, None)
+        self._chunk_fast = jax.jit(jax.vmap(self._chunk_member, in_axes=chunk_axes))
+        # The exact program is compiled only if a member diverges (see run_chunk).
+        exact = functools.partial(self._chunk_member, exact=True)
+        self._chunk_exact = jax.jit(jax.vmap(exact, in_axes=chunk_axes))
         self.evaluate = jax.jit(jax.vmap(self._evaluate_member, in_axes=(0, 0, 0, None, None)))
+
+    def run_chunk(self, state, hyper, keys, chunk, arrays):
+        """One chunk of updates for every member: ``(state, mean training metrics)``.
+
+        A member that produces a NaN/Inf keeps its last finite parameters, is marked diverged
+        and stops updating. Checking and merging per step costs a pass over every parameter
+        each update, so the fast program checks once per chunk instead: non-finite parameters
+        stay non-finite (x + step is never finite again once x is not), and a non-finite loss
+        is remembered in a scalar flag. Only when a member newly diverges is the chunk re-run,
+        from the same state, by the exact per-step program; members are independent, so the
+        others' numbers do not change. Members that diverged in an earlier chunk get their
+        frozen state back at the chunk's end (their metrics are not meaningful).
+        """
+        new, metrics = self._chunk_fast(state, hyper, keys, chunk, arrays)
+        if np.any(np.asarray(new["diverged"]) & ~np.asarray(state["diverged"])):
+            new, metrics = self._chunk_exact(state, hyper, keys, chunk, arrays)
+        return new, metrics
 
     # --- one member (vmapped over the population) ---
 
@@ -84,16 +106,21 @@ class Trainer:
             "diverged": jnp.zeros((), bool),
         }
 
-    def _update(self, member, hyper, x, y, key, epoch):
-        ctx = {"hyper": hyper, "epoch": epoch}
+    def _update(self, member, hyper, x, y, key, epoch, step, exact=True):
+        ctx = {"hyper": hyper, "epoch": epoch, "step": step}
         grad_fn = jax.value_and_grad(self.rule.loss, has_aux=True)
         (value, (rule_state, metrics)), grads = grad_fn(
             member["params"], member["rule_state"], x, y, key, ctx
         )
         directions, opt_state = self.tx.update(grads, member["opt_state"], member["params"])
         steps = scale_updates(directions, hyper["lr"], hyper["critic_ratio"])
+        if self.rule.mask_steps is not None:  # e.g. staged training's frozen layers
+            steps = self.rule.mask_steps(steps, ctx)
         params = jax.tree.map(jnp.add, member["params"], steps)
         new = {"params": params, "rule_state": rule_state, "opt_state": opt_state}
+        if not exact:  # only flag a non-finite loss; the chunk's end settles the rest
+            flag = member["diverged"] | ~jnp.isfinite(value)
+            return {**new, "source": member["source"], "diverged": flag}, metrics
         ok = jnp.isfinite(value) & _all_finite(params)
         keep = ok & ~member["diverged"]
         old = {k: member[k] for k in new}
@@ -102,7 +129,7 @@ class Trainer:
         merged["source"] = member["source"]
         return merged, metrics
 
-    def _chunk_member(self, member, hyper, keys, chunk, arrays):
+    def _chunk_member(self, member, hyper, keys, chunk, arrays, exact=False):
         inputs = self.source.chunk_inputs(keys["data"], chunk)
         steps = self.source.steps_per_chunk
         first = chunk * steps
@@ -113,10 +140,15 @@ class Trainer:
             source, x, y = self.source.batch(arrays, m["source"], inp, step)
             m = {**m, "source": source}
             key = jax.random.fold_in(keys["train"], step)
-            return self._update(m, hyper, x, y, key, self.source.epoch(chunk))
+            return self._update(m, hyper, x, y, key, self.source.epoch(chunk), step, exact)
 
-        member, metrics = jax.lax.scan(body, member, (jnp.arange(steps), inputs))
-        return member, jax.tree.map(lambda m: jnp.mean(m, axis=0), metrics)
+        out, metrics = jax.lax.scan(body, member, (jnp.arange(steps), inputs))
+        if not exact:  # settle divergence once: see run_chunk
+            frozen = member["diverged"]
+            for k in ("params", "rule_state", "opt_state"):
+                out[k] = jax.tree.map(lambda n, o: jnp.where(frozen, o, n), out[k], member[k])
+            out["diverged"] = out["diverged"] | ~_all_finite(out["params"])
+        return out, jax.tree.map(lambda m: jnp.mean(m, axis=0), metrics)
 
     def _evaluate_member(self, member, hyper, keys, chunk, arrays):
         greedy = self.cfg.eval_mode == "greedy"
@@ -164,6 +196,8 @@ def train_population(
     *,
     progress: Callable[[int], None] | None = None,
     data=None,
+    on_init: Callable[[dict], dict] | None = None,
+    on_end: Callable[[dict], None] | None = None,
 ) -> list[RunResult]:
     """Train P = len(configs) networks as one population; member i uses configs[i], seeds[i].
 
@@ -171,25 +205,41 @@ def train_population(
     hyperparameters ``POPULATION_SCALARS``. Member i's numbers equal those of a solo run with the
     same config and seed. ``progress(updates)`` is called after each epoch with the number of
     per-network updates just done. ``data`` overrides loading ``configs[0].dataset``.
+
+    ``on_init(state) -> state`` may replace the freshly initialised population state (a
+    pytree with a leading member axis) before the first evaluation, and ``on_end(state)``
+    receives the final one: :mod:`coagentnet.pretrain` chains two phases with them. Configs
+    with ``pretrain_epochs > 0`` are trained in those two phases.
     """
     check_population(configs, seeds)
     cfg = configs[0]
+    if cfg.pretrain_epochs > 0:  # backprop first, then the rule: see coagentnet.pretrain
+        from coagentnet.pretrain import pretrain_population
+
+        return pretrain_population(configs, seeds, progress=progress, data=data)
     if data is None and not cfg.is_stream:
         data = _load(cfg.dataset, cfg.data_dir, cfg.split_seed, cfg.normalize)
     trainer = _trainer(_static_config(cfg), data)
     hyper = {k: jnp.asarray([float(getattr(c, k)) for c in configs]) for k in POPULATION_SCALARS}
     keys = _stack([_member_keys(int(s)) for s in seeds])
     P = len(configs)
+    # Members split over the devices (every CPU core, or every GPU); padding rows come last.
+    layout = population_layout(P)
+    hyper, keys = layout.place(hyper), layout.place(keys)
+    train_arrays = layout.replicate(trainer.train_arrays)
+    eval_arrays = layout.replicate(trainer.eval_arrays)
     rows: list[list] = [[] for _ in range(P)]
     final: list[dict] = [{} for _ in range(P)]
     stopped = np.zeros(P, bool)
 
     def record(step: int, chunk: int, state, train_metrics=None) -> None:
         diverged = np.asarray(state["diverged"])
-        by_split = trainer.evaluate(state, hyper, keys, chunk, trainer.eval_arrays)
+        # One transfer to the host, then NumPy slicing: indexing device arrays per member and
+        # metric would dispatch P * metrics tiny device programs per evaluation.
+        by_split = jax.device_get(trainer.evaluate(state, hyper, keys, chunk, eval_arrays))
         evals = {s: {k: v[:, j] for k, v in by_split.items()} for j, s in enumerate(trainer.splits)}
         if train_metrics is not None:
-            evals["training"] = train_metrics
+            evals["training"] = jax.device_get(train_metrics)
         for i in range(P):
             if stopped[i]:
                 continue
@@ -201,13 +251,15 @@ def train_population(
             stopped[i] = diverged[i]
 
     start = time.perf_counter()
-    state = trainer.init(keys, hyper)
+    state = layout.place(trainer.init(keys, hyper))
+    if on_init is not None:
+        state = layout.place(on_init(layout.unpad(state)))
     record(0, 0, state)
     compile_time = 0.0
     steps = trainer.source.steps_per_chunk
     for chunk in range(trainer.source.num_chunks):
         t0 = time.perf_counter()
-        state, train_metrics = trainer.run_chunk(state, hyper, keys, chunk, trainer.train_arrays)
+        state, train_metrics = trainer.run_chunk(state, hyper, keys, chunk, train_arrays)
         jax.block_until_ready(state)
         if chunk == 0:
             compile_time = time.perf_counter() - t0
@@ -217,6 +269,8 @@ def train_population(
         if stopped.all():
             break
     wall = time.perf_counter() - start
+    if on_end is not None:
+        on_end(layout.unpad(state))
     diverged = np.asarray(state["diverged"])
     return [
         RunResult(

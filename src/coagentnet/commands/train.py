@@ -131,7 +131,9 @@ def run(args: argparse.Namespace) -> int:
         pop_configs = [c for c in members for _ in seeds]
         pop_seeds = [s for _ in members for s in seeds]
         progress = _Progress(
-            f"[{g}/{len(groups)}] {members[0].rule}", members[0].epochs, len(pop_configs)
+            f"[{g}/{len(groups)}] {members[0].rule}",
+            members[0].epochs + members[0].pretrain_epochs,  # pretraining epochs come first
+            len(pop_configs),
         )
         for res in train_population(pop_configs, pop_seeds, progress=progress):
             results.setdefault(res.config, []).append(res)
