@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Create .venv and install coagentnet with its test, Ray and Parquet extras (CPU JAX).
-# Also installs Debian's Fashion-MNIST files when run as root with apt-get available.
+# Also installs Debian's Fashion-MNIST files, and Chromium (the report test opens the HTML
+# report headless), when run as root with apt-get available.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ ! -f /usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz ] \
+if { [ ! -f /usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz ] \
+      || ! command -v chromium >/dev/null; } \
     && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
-  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist) \
-    >/dev/null || echo "setup: could not install dataset-fashion-mnist; its tests will be skipped" >&2
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+      dataset-fashion-mnist chromium) \
+    >/dev/null || echo "setup: could not install dataset-fashion-mnist/chromium; their tests will be skipped" >&2
 fi
 python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip

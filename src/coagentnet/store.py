@@ -281,6 +281,20 @@ class Store:
                 [(error, time.time(), env.get("host"), i) for i in ids],
             )
 
+    def set_meta(self, key: str, value: str) -> None:
+        """Store a free-form note in the ``meta`` table (``coagentnet reproduce`` records which
+        study, figure and preset made the store, and the command, so that ``coagentnet
+        report`` can remake the report from the store alone)."""
+        if key == "schema_version":
+            raise ValueError("meta key 'schema_version' is reserved")
+        with self._transaction():
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, str(value)))
+
+    def get_meta(self, key: str) -> str | None:
+        """A note written by :meth:`set_meta`, or None."""
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else row[0]
+
     # --- reading ---
 
     def statuses(self, ids: Iterable[str] | None = None) -> dict[str, str]:

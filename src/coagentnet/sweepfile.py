@@ -16,6 +16,19 @@ A sweep file is YAML::
       max_size: 64
       memory_mb: 2048
 
+A file may also carry named presets (``coagentnet reproduce`` uses ``quick`` and ``paper``)::
+
+    presets:
+      quick:
+        description: what it runs and on which data
+      paper:                        # overrides applied on top of the file
+        base: {dataset: mnist, epochs: 50}    # merged into base
+        grid: {lr: {pow2: [-14, -6]}}         # replaces that axis in every grid that has it
+        seeds: 9                              # replaces seeds (and ``population`` likewise)
+
+Without a preset the presets are ignored and the file runs as written (so the top level is
+best written as the cheap setting); with one, the sweep's name gains ``-<preset>``.
+
 ``grid`` may also be a list of such mappings: the sweep is then the union of their products
 (as scikit-learn's ParameterGrid), which is how combinations that do not go together (a
 baseline for backprop, critic options for reinforce) are kept apart. A missing or empty
@@ -39,7 +52,8 @@ import yaml
 from coagentnet.config import Config, ConfigError, check_critic_options
 from coagentnet.plan import Run, make_run
 
-TOP_KEYS = ("name", "description", "base", "grid", "seeds", "population")
+TOP_KEYS = ("name", "description", "base", "grid", "seeds", "population", "presets")
+PRESET_KEYS = ("description", "base", "grid", "seeds", "population")
 POPULATION_KEYS = ("max_size", "memory_mb")
 _FIELDS = {f.name: str(f.type) for f in fields(Config)}
 
@@ -79,8 +93,15 @@ _Loader.add_implicit_resolver(
 )
 
 
-def load(path: str | Path) -> Sweep:
-    """Read, check and expand a sweep file; raise :class:`SweepError` (one line) if bad."""
+def load(path: str | Path, preset: str | None = None) -> Sweep:
+    """Read, check and expand a sweep file (with ``preset`` applied, if given); raise
+    :class:`SweepError` (one line) if bad."""
+    return parse(read(path), default_name=Path(path).stem, preset=preset)
+
+
+def read(path: str | Path) -> object:
+    """The parsed YAML of a sweep file, unchecked; unreadable or invalid YAML is a
+    :class:`SweepError`."""
     path = Path(path)
     try:
         text = path.read_text()
@@ -93,13 +114,63 @@ def load(path: str | Path) -> Sweep:
         where = f" line {mark.line + 1}" if mark is not None else ""
         problem = getattr(err, "problem", None) or str(err).splitlines()[0]
         raise SweepError(f"{path}:{where} invalid YAML: {problem}") from None
-    return parse(data, default_name=path.stem)
+    return data
 
 
-def parse(data: object, default_name: str = "sweep") -> Sweep:
-    """Check and expand an already-parsed sweep (a dict as YAML gives it)."""
+def preset_names(data: object) -> tuple[str, ...]:
+    """The presets a parsed sweep file defines, in file order (empty if none)."""
+    presets = data.get("presets") if isinstance(data, dict) else None
+    return tuple(presets) if isinstance(presets, dict) else ()
+
+
+def apply_preset(data: dict, preset: str) -> dict:
+    """A copy of a parsed sweep file with one preset's overrides applied (see the module
+    docstring) and the ``presets`` block removed."""
+    presets = _mapping(data.get("presets") or {}, "presets")
+    if preset not in presets:
+        have = ", ".join(presets) or "none"
+        raise SweepError(f"presets: no preset {preset!r} in this file (it has: {have})")
+    where = f"presets.{preset}"
+    over = _mapping({} if presets[preset] is None else presets[preset], where)
+    for key in over:
+        if key not in PRESET_KEYS:
+            raise SweepError(_unknown(f"{where}.{key}", key, PRESET_KEYS))
+    out = {k: v for k, v in data.items() if k != "presets"}
+    if "base" in over:
+        base = _mapping(data.get("base") or {}, "base")
+        out["base"] = {**base, **_mapping(over["base"], f"{where}.base")}
+    for key in ("seeds", "population"):
+        if key in over:
+            out[key] = over[key]
+    if "grid" in over:
+        axes = _mapping(over["grid"], f"{where}.grid")
+        grid = data.get("grid")
+        grids = [] if grid is None else [grid] if isinstance(grid, dict) else list(grid)
+        grids = [dict(_mapping(g, "grid")) for g in grids]
+        for axis, values in axes.items():
+            hit = [g for g in grids if axis in g]
+            if not hit:
+                raise SweepError(f"{where}.grid.{axis}: no grid of this file has that axis")
+            for g in hit:
+                g[axis] = values
+        out["grid"] = grids[0] if isinstance(grid, dict) else grids
+    if isinstance(data.get("name"), str):
+        out["name"] = f"{data['name']}-{preset}"  # a preset's store is not the plain file's
+    return out
+
+
+def parse(data: object, default_name: str = "sweep", preset: str | None = None) -> Sweep:
+    """Check and expand an already-parsed sweep (a dict as YAML gives it), with ``preset``
+    applied if given."""
     if not isinstance(data, dict):
         raise SweepError(f"sweep: expected a mapping at the top level, got {_show(data)}")
+    if preset is not None:
+        if "name" not in data:
+            default_name = f"{default_name}-{preset}"
+        data = apply_preset(data, preset)
+    elif "presets" in data:
+        for name in preset_names(data) or _mapping(data["presets"], "presets"):
+            apply_preset(data, name)  # a bad preset is an error even when not chosen
     for key in data:
         if key not in TOP_KEYS:
             raise SweepError(_unknown(str(key), str(key), TOP_KEYS))
@@ -285,4 +356,4 @@ def _show(value: object) -> str:
     return f"{type(value).__name__} {text if len(text) <= 40 else text[:37] + '...'}"
 
 
-__all__ = ["Sweep", "SweepError", "load", "parse"]
+__all__ = ["Sweep", "SweepError", "load", "parse", "read", "apply_preset", "preset_names"]

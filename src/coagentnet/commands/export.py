@@ -13,6 +13,7 @@ from pathlib import Path
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser("export", help="export a sweep's results", description=__doc__)
     p.add_argument("file", help="sweep file (YAML)")
+    p.add_argument("--preset", help="apply this preset of the file (e.g. quick, paper)")
     p.add_argument("--format", choices=("csv", "parquet"), default="csv")
     p.add_argument("--store", help="results database (default: results/<sweep name>.sqlite)")
     p.add_argument("--out", help="metrics file (default: the store's path, new suffix)")
@@ -24,7 +25,7 @@ def run(args) -> int:
     from coagentnet.commands.sweep import default_store, open_store
     from coagentnet.store import export_tables, write_csv, write_parquet
 
-    sweep = sweepfile.load(args.file)
+    sweep = sweepfile.load(args.file, preset=args.preset)
     path = Path(args.store) if args.store else default_store(sweep.name)
     if not path.exists():
         raise UsageError(f"no results: {path} does not exist (run 'coagentnet sweep' first)")

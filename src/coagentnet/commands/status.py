@@ -12,6 +12,7 @@ _SHOW_ERRORS = 5
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser("status", help="progress of a sweep file", description=__doc__)
     p.add_argument("file", help="sweep file (YAML)")
+    p.add_argument("--preset", help="apply this preset of the file (e.g. quick, paper)")
     p.add_argument("--store", help="results database (default: results/<sweep name>.sqlite)")
 
 
@@ -20,7 +21,7 @@ def run(args) -> int:
     from coagentnet.commands.sweep import default_store, open_store
     from coagentnet.store import STATUSES
 
-    sweep = sweepfile.load(args.file)
+    sweep = sweepfile.load(args.file, preset=args.preset)
     path = Path(args.store) if args.store else default_store(sweep.name)
     ids = [r.id for r in sweep.runs]
     errors: dict[str, str] = {}

@@ -19,6 +19,7 @@ def add_parser(subparsers) -> None:
         "sweep", help="run a sweep file (resumes: only missing runs)", description=__doc__
     )
     p.add_argument("file", help="sweep file (YAML)")
+    p.add_argument("--preset", help="apply this preset of the file (e.g. quick, paper)")
     p.add_argument("--store", help="results database (default: results/<sweep name>.sqlite)")
     p.add_argument(
         "--backend",
@@ -50,7 +51,8 @@ def run(args) -> int:
     from coagentnet.cli import UsageError
     from coagentnet.store import COMPLETE
 
-    sweep = sweepfile.load(args.file)  # every check happens here, before any work
+    # every check happens here, before any work
+    sweep = sweepfile.load(args.file, preset=args.preset)
     for flag in ("workers", "max_population"):
         value = getattr(args, flag)
         if value is not None and value < 1:
