@@ -12,7 +12,7 @@ import importlib
 import sys
 
 #: Verb name -> module under coagentnet.commands. Listed explicitly: no import-time registration.
-VERBS = ("train", "sweep", "status", "export")
+VERBS = ("train", "sweep", "status", "export", "reproduce", "report", "bench")
 
 
 class UsageError(ValueError):
@@ -41,6 +41,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    if argv is None:  # a real command line (not a library call): one JAX device per CPU core
+        from coagentnet.devices import use_cpu_cores
+
+        use_cpu_cores()
     parser = build_parser()
     args = parser.parse_args(argv)
     module = importlib.import_module(f"coagentnet.commands.{args.verb}")

@@ -1,0 +1,165 @@
+"""``coagentnet bench``: training throughput, compile time and peak memory of the standard cases.
+
+Each (case, rule, P) is measured in a fresh process (so that its peak memory is its own),
+coagent rule and backprop on the same architecture one after the other. Prints a table; with
+``--json PATH`` also writes the full report (``--json -``: the report on stdout instead of the
+table). Inputs are synthetic arrays of the real shapes: this measures speed, not accuracy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+
+from coagentnet.cli import UsageError
+
+DEVICES = ("auto", "cpu", "gpu")
+
+
+def add_parser(subparsers) -> None:
+    from coagentnet.bench import CASES, DEFAULT_CASES
+
+    p = subparsers.add_parser(
+        "bench", help="measure training throughput (updates/s) and memory", description=__doc__
+    )
+    p.add_argument(
+        "--configs",
+        default=",".join(DEFAULT_CASES),
+        metavar="NAME[,...]",
+        help=f"cases to measure (default {','.join(DEFAULT_CASES)}; all: {','.join(CASES)})",
+    )
+    p.add_argument(
+        "--populations",
+        default=None,
+        metavar="P[,...]",
+        help="population sizes (default 1,10,100,1000 on a CPU; up to 100000 on a GPU)",
+    )
+    p.add_argument(
+        "--device",
+        choices=DEVICES,
+        default="auto",
+        help="where to run: cpu, gpu (error if none), or auto (gpu when present; default)",
+    )
+    p.add_argument(
+        "--steps",
+        type=int,
+        default=None,
+        help="updates per timed chunk (default: each case's own, shorter for large P)",
+    )
+    p.add_argument("--repeats", type=int, default=3, help="timed chunks after the warm-up (3)")
+    p.add_argument(
+        "--json",
+        nargs="?",
+        const="bench.json",
+        default=None,
+        metavar="PATH",
+        help="also write the full report as JSON (default path bench.json; '-': stdout only)",
+    )
+    p.add_argument(
+        "--inline",
+        action="store_true",
+        help="measure in this process: faster, but peak memory is then not per measurement",
+    )
+
+
+def _int_list(option: str, text: str) -> list[int]:
+    try:
+        values = [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise UsageError(f"{option}: expected comma-separated integers, got {text!r}") from None
+    if not values or any(v <= 0 for v in values):
+        raise UsageError(f"{option}: expected positive integers, got {text!r}")
+    return values
+
+
+def gpu_available(inline: bool) -> bool:
+    """Whether JAX sees a GPU. Without the CUDA plugin installed the answer is no at once;
+    otherwise a throwaway process asks, so that this one never initialises (and preallocates)
+    the GPU that the measurements will need (unless measuring in this process anyway)."""
+    plugins = ("jax_cuda12_plugin", "jax_cuda13_plugin", "jax_rocm60_plugin", "jax_rocm7_plugin")
+    if not any(importlib.util.find_spec(name) for name in plugins):
+        return False
+    if inline:
+        import jax
+
+        try:
+            return bool(jax.devices("gpu"))
+        except RuntimeError:
+            return False
+    env = {**os.environ, "XLA_PYTHON_CLIENT_PREALLOCATE": "false"}
+    probe = [sys.executable, "-c", "import jax; jax.devices('gpu')"]
+    return subprocess.run(probe, capture_output=True, env=env).returncode == 0
+
+
+def resolve_device(device: str, inline: bool) -> str:
+    """``auto`` -> ``gpu`` or ``cpu``; ``gpu`` without a GPU is a user error (one line)."""
+    if device == "cpu":
+        return "cpu"
+    has_gpu = gpu_available(inline)
+    if device == "gpu" and not has_gpu:
+        raise UsageError(
+            "--device gpu: JAX sees no GPU here (install the CUDA build with "
+            "`pip install -e '.[cuda]'` on a machine with an NVIDIA GPU, or use --device cpu)"
+        )
+    return "gpu" if has_gpu else "cpu"
+
+
+def run(args: argparse.Namespace) -> int:
+    from coagentnet import bench
+
+    cases = [c.strip() for c in args.configs.split(",") if c.strip()]
+    unknown = [c for c in cases if c not in bench.CASES]
+    if unknown or not cases:
+        raise UsageError(
+            f"--configs: unknown case {', '.join(unknown) or repr(args.configs)}; "
+            f"known: {', '.join(bench.CASES)}"
+        )
+    if args.steps is not None and args.steps <= 0:
+        raise UsageError(f"--steps: must be > 0, got {args.steps}")
+    if args.repeats <= 0:
+        raise UsageError(f"--repeats: must be > 0, got {args.repeats}")
+    device = resolve_device(args.device, args.inline)
+    populations = (
+        _int_list("--populations", args.populations)
+        if args.populations is not None
+        else list(bench.DEFAULT_POPULATIONS[device])
+    )
+    plan = bench.Plan(
+        cases=cases,
+        populations=populations,
+        device=device,
+        steps=args.steps,
+        repeats=args.repeats,
+        inline=args.inline,
+    )
+    total = 2 * len(plan.measurements())  # each measures the coagent rule and backprop
+    done = [0]
+
+    def progress(row: dict) -> None:
+        done[0] += 1
+        rate = row.get("us_per_update")
+        what = (
+            f"{rate:.2f} us/update"
+            if rate is not None
+            else row.get("error") or "skipped: " + row.get("skipped", "")
+        )
+        print(
+            f"[{done[0]}/{total}] {row['case']} {row['rule']} P={row['population']}: {what}",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    report = bench.run(plan, progress=progress)
+    if args.json == "-":
+        print(json.dumps(report, indent=1))
+        return 0
+    print(bench.table(report))
+    if args.json is not None:
+        with open(args.json, "w") as f:
+            json.dump(report, f, indent=1)
+        print(f"wrote {args.json}", file=sys.stderr)
+    return 0

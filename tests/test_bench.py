@@ -1,0 +1,137 @@
+"""``coagentnet bench`` on tiny sizes: what it reports and writes (never how fast it is)."""
+
+import json
+import math
+
+import pytest
+
+from coagentnet import bench
+from coagentnet.cli import main
+from coagentnet.commands.bench import gpu_available
+
+TINY = ["--steps", "5", "--repeats", "2"]
+
+
+def _run(capsys, *argv) -> tuple[int, str, str]:
+    code = main(["bench", *argv])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def _check_row(row: dict, steps: int, repeats: int) -> None:
+    P = row["population"]
+    assert "error" not in row and "skipped" not in row, row
+    assert row["steps"] == steps and row["repeats"] == repeats
+    assert row["updates_per_chunk"] == steps * P
+    assert row["timed_updates"] == steps * P * repeats
+    assert len(row["chunk_s"]) == repeats
+    for key in ("us_per_update", "updates_per_s", "first_chunk_s", "eval_s", "eval_us_per_example"):
+        assert math.isfinite(row[key]) and row[key] > 0, (key, row[key])
+    assert row["updates_per_s"] == pytest.approx(1e6 / row["us_per_update"])
+    median = sorted(row["chunk_s"])[repeats // 2] if repeats % 2 else None
+    if median is not None:
+        assert row["us_per_update"] == pytest.approx(1e6 * median / (steps * P))
+    # Compile time is reported apart from the steady state: first chunk minus the median.
+    steady = row["us_per_update"] * steps * P / 1e6
+    assert row["compile_s"] == pytest.approx(max(row["first_chunk_s"] - steady, 0.0), abs=1e-9)
+    assert row["diverged"] == 0 and row["finite"] is True
+    assert row["padded_population"] >= P and row["shards"] >= 1
+
+
+def test_inline_run_prints_a_table_and_writes_parseable_json(tmp_path, capsys):
+    path = tmp_path / "bench.json"
+    argv = ["--configs", "correlated-1x50", "--populations", "1,2", *TINY, "--inline"]
+    code, out, err = _run(capsys, *argv, "--json", str(path))
+    assert code == 0, err
+    report = json.loads(path.read_text())
+    rows = report["results"]
+    assert [(r["population"], r["rule"]) for r in rows] == [
+        (1, "reinforce"),
+        (1, "backprop"),
+        (2, "reinforce"),
+        (2, "backprop"),
+    ]
+    for row in rows:
+        _check_row(row, steps=5, repeats=2)
+        assert row["case"] == "correlated-1x50" and row["device"] == "cpu"
+    for coagent, backprop in (rows[0:2], rows[2:4]):
+        assert coagent["vs_backprop"] == pytest.approx(
+            coagent["us_per_update"] / backprop["us_per_update"]
+        )
+    assert report["plan"]["populations"] == [1, 2] and report["plan"]["inline"] is True
+    assert "speed only" in report["note"]
+    study = report["projections"]["correlated_study_paper_scale"]
+    assert study["not_measured"] == ["correlated-3x50/off_policy"] and study["total_s"] > 0
+    lines = out.strip().splitlines()
+    assert lines[1].split()[:4] == ["case", "rule", "P", "steps"]
+    assert len([x for x in lines if x.startswith("correlated-1x50")]) == 4
+    assert "projection correlated_study_paper_scale" in out
+    assert "[4/4] correlated-1x50 backprop P=2" in err
+
+
+def test_json_to_stdout(capsys):
+    argv = ["--configs", "correlated-1x50", "--populations", "1", *TINY, "--inline"]
+    code, out, _ = _run(capsys, *argv, "--json", "-")
+    assert code == 0
+    report = json.loads(out)
+    assert len(report["results"]) == 2 and report["machine"]["cpu_count"] >= 1
+
+
+def test_fresh_process_per_measurement_reports_memory(tmp_path, capsys):
+    path = tmp_path / "b.json"
+    argv = ["--configs", "mnist-1x64", "--populations", "2", "--steps", "5", "--repeats", "1"]
+    code, _, err = _run(capsys, *argv, "--device", "cpu", "--json", str(path))
+    assert code == 0, err
+    rows = json.loads(path.read_text())["results"]
+    assert [r["rule"] for r in rows] == ["reinforce", "backprop"]
+    for row in rows:
+        _check_row(row, steps=5, repeats=1)
+        assert row["peak_rss_mb"] >= row["base_rss_mb"] > 0
+        assert row["program_mb"] > row["state_mb"] > 0  # 784-64-10 state: 2 networks x ~0.4 MB
+        assert row["eval_examples"] == 5 * 32 + 2 * bench.EVAL_EXAMPLES
+
+
+@pytest.mark.skipif(gpu_available(inline=True), reason="this machine has a GPU")
+def test_gpu_without_a_gpu_is_a_one_line_error(capsys):
+    code, out, err = _run(capsys, "--device", "gpu", "--inline")
+    assert code == 2 and out == ""
+    assert err.startswith("coagentnet bench: error: --device gpu: JAX sees no GPU")
+    assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--configs", "mnist-9x9"], "--configs: unknown case mnist-9x9"),
+        (["--populations", "0,10"], "--populations: expected positive integers"),
+        (["--populations", "ten"], "--populations: expected comma-separated integers"),
+        (["--steps", "0"], "--steps: must be > 0"),
+    ],
+)
+def test_bad_options_are_one_line_errors(capsys, argv, message):
+    code, _, err = _run(capsys, *argv, "--device", "cpu")
+    assert code == 2 and err.startswith(f"coagentnet bench: error: {message}"), err
+    assert err.count("\n") == 1
+
+
+def test_steps_shrink_with_population_but_not_below_the_minimum():
+    case = bench.CASES["mnist-1x64"]
+    assert bench.steps_for(case, 1) == case.steps
+    assert bench.steps_for(case, 1000) == case.budget // 1000
+    assert bench.steps_for(case, 10**7) == bench.MIN_STEPS
+    assert bench.steps_for(case, 10**7, steps=7) == 7
+    assert bench.steps_for(case, 1000, device="gpu") > bench.steps_for(case, 1000)
+
+
+def test_projections_follow_from_the_measured_rates():
+    rows = [
+        dict(case="mnist-3x64", kind="coagent", population=10, us_per_update=100.0,
+             eval_us_per_example=1.0),
+        dict(case="mnist-3x64", kind="coagent", population=1000, us_per_update=50.0,
+             eval_us_per_example=0.5),
+    ]  # fmt: skip
+    mnist = bench.projections(rows)["mnist_3x64_off_policy_9_seeds_1000_epochs"]
+    assert mnist["measured_population"] == 10  # nearest to the 9 seeds
+    assert mnist["train_s"] == pytest.approx(9 * 1000 * 1562 * 100e-6)
+    assert mnist["eval_s"] == pytest.approx(9 * 1001 * 70_000 * 1e-6)
+    assert "correlated_study_paper_scale" not in bench.projections(rows)
