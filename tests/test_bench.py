@@ -135,3 +135,23 @@ def test_projections_follow_from_the_measured_rates():
     assert mnist["train_s"] == pytest.approx(9 * 1000 * 1562 * 100e-6)
     assert mnist["eval_s"] == pytest.approx(9 * 1001 * 70_000 * 1e-6)
     assert "correlated_study_paper_scale" not in bench.projections(rows)
+
+
+def test_ops_profile_lists_the_programs_operations():
+    """``python -m bench.ops``: a real profile of one tiny chunk, read back per operation."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    argv = ["correlated-1x50", "--population", "2", "--steps", "5", "--top", "4"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.ops", *argv], cwd=root, capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stderr
+    head, *ops = proc.stdout.strip().splitlines()
+    assert head.startswith("correlated-1x50 coagent P=2") and "5 updates per member" in head
+    assert len(ops) == 4
+    shares = [float(line.split()[2].rstrip("%")) for line in ops]
+    assert all(s > 0 for s in shares) and sum(shares) <= 100.0 + 1e-6
+    assert shares == sorted(shares, reverse=True)

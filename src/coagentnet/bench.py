@@ -111,7 +111,7 @@ CASES: dict[str, Case] = {
     )
 }
 DEFAULT_CASES = ("mnist-1x64", "mnist-3x64", "correlated-1x50")
-DEFAULT_POPULATIONS = {"cpu": (1, 10, 100, 1000), "gpu": (1, 10, 100, 1000, 10_000, 100_000)}
+DEFAULT_POPULATIONS = {"cpu": (1, 10, 100, 200, 1000), "gpu": (1, 10, 100, 1000, 10_000, 100_000)}
 #: The GPU is much faster per update: longer chunks keep dispatch overhead out of the timings.
 GPU_BUDGET_FACTOR = 10
 

@@ -3,6 +3,10 @@
 Each verb module in :mod:`coagentnet.commands` provides ``add_parser(subparsers)`` and
 ``run(args) -> int``. User errors (bad options, bad files, missing data) are printed as one
 line on stderr with exit code 2, never as a traceback.
+
+Run as a program (``coagentnet ...``, not ``main(argv)`` from Python), it first gives JAX one CPU
+device per core so that populations are split over every core (:mod:`coagentnet.devices`;
+``COAGENTNET_CPU_DEVICES=1`` turns this off).
 """
 
 from __future__ import annotations

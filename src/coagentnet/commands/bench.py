@@ -36,7 +36,7 @@ def add_parser(subparsers) -> None:
         "--populations",
         default=None,
         metavar="P[,...]",
-        help="population sizes (default 1,10,100,1000 on a CPU; up to 100000 on a GPU)",
+        help="population sizes (default 1,10,100,200,1000 on a CPU; up to 100000 on a GPU)",
     )
     p.add_argument(
         "--device",

@@ -1,0 +1,111 @@
+"""``python -m bench.ops CASE [options]``: where one case's training update spends its time.
+
+Builds the case's population exactly as ``coagentnet bench`` does, runs the warm-up chunk,
+then profiles one more chunk with :mod:`jax.profiler` and prints the compiled program's XLA
+operations (fusions, matrix products, loops) by self time per network-update, summed over
+threads (CPU) or taken from the GPU's op line. Operation names are XLA's; the ``metadata`` of the
+program's HLO (``--hlo PATH`` writes it) says which JAX code each came from. Use it to see what
+a rule pays for beyond backprop's step, e.g. ``python -m bench.ops correlated-1x50``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import glob
+import re
+import sys
+import tempfile
+
+#: Host-side bookkeeping events on the XLA CPU threads, not operations of the program.
+_NOT_OPS = ("ThunkExecutor", "SlinkyThreadPool")
+
+
+def op_times(profile) -> collections.Counter:
+    """Self time in nanoseconds per XLA operation name in a :class:`jax.profiler.ProfileData`.
+
+    A loop's event spans its body's operations on the same thread; only the time not spent in
+    a nested event is the loop's own, so nothing is counted twice.
+    """
+    gpu = [p for p in profile.planes if p.name.startswith("/device:GPU")]
+    times: collections.Counter = collections.Counter()
+    for plane in gpu or profile.planes:
+        for line in plane.lines:
+            wanted = line.name == "XLA Ops" if gpu else line.name.startswith("tf_XLA")
+            if not wanted:
+                continue
+            events = [e for e in line.events if not e.name.startswith(_NOT_OPS)]
+            events.sort(key=lambda e: (e.start_ns, -e.end_ns))
+            open_events: list = []  # enclosing events, innermost last
+            for event in events:
+                while open_events and open_events[-1].end_ns <= event.start_ns:
+                    open_events.pop()
+                if open_events:
+                    times[open_events[-1].name] -= event.duration_ns
+                times[event.name] += event.duration_ns
+                open_events.append(event)
+    return times
+
+
+def op_origins(hlo: str) -> dict[str, str]:
+    """Operation name -> the JAX code it came from (its ``op_name`` metadata, shortened)."""
+    origins = {}
+    for name, where in re.findall(r'^\s*(?:ROOT )?%?([\w.\-]+) = .*?op_name="([^"]+)"', hlo, re.M):
+        # Drop the jit/vmap/while wrappers every op of the chunk program shares.
+        parts = [p for p in where.split("/") if not p.startswith(("jit(_chunk", "vmap()"))]
+        origins.setdefault(name, "/".join(parts[-4:]))
+    return origins
+
+
+def main(argv: list[str] | None = None) -> int:
+    from coagentnet.devices import use_cpu_cores
+
+    use_cpu_cores()  # the layout coagentnet bench measures
+    import jax
+
+    from coagentnet.bench import CASES, _prepare, steps_for
+
+    parser = argparse.ArgumentParser(prog="python -m bench.ops", description=__doc__)
+    parser.add_argument("case", choices=sorted(CASES))
+    parser.add_argument("--rule", choices=("coagent", "backprop"), default="coagent")
+    parser.add_argument("--population", type=int, default=200, help="P (default 200)")
+    parser.add_argument("--steps", type=int, default=None, help="updates in the chunk")
+    parser.add_argument("--top", type=int, default=20, help="operations to list (20)")
+    parser.add_argument("--hlo", metavar="PATH", help="also write the compiled program's HLO")
+    args = parser.parse_args(argv)
+
+    case = CASES[args.case]
+    device = jax.devices()[0].platform
+    steps = steps_for(case, args.population, args.steps, "gpu" if device == "gpu" else "cpu")
+    row: dict = {}
+    run = _prepare(case, args.rule, args.population, steps, 1, jax.devices(), row)
+    if run is None:
+        print(f"--population: {row['skipped']}", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory() as trace_dir:
+        with jax.profiler.trace(trace_dir):
+            run.timed_chunk(1)
+        (path,) = glob.glob(f"{trace_dir}/**/*.xplane.pb", recursive=True)
+        times = op_times(jax.profiler.ProfileData.from_file(path))
+    program = run.trainer._chunk_fast.lower(run.state, run.hyper, run.keys, 1, run.arrays)
+    hlo = program.compile().as_text()
+    if args.hlo:
+        with open(args.hlo, "w") as f:
+            f.write(hlo)
+    origins = op_origins(hlo)
+
+    updates = steps * args.population
+    total = sum(times.values())
+    print(
+        f"{args.case} {args.rule} P={args.population} ({row['shards']} shards), {steps} updates "
+        f"per member: wall {1e6 * run.walls[0] / updates:.2f} us/update (while profiling), "
+        f"ops {1e-3 * total / updates:.2f} us/update summed over threads"
+    )
+    for name, ns in times.most_common(args.top):
+        share = f"{1e-3 * ns / updates:9.3f} us/update  {100 * ns / total:5.1f}%"
+        print(f"{share}  {name}  <- {origins.get(name, '?')}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
