@@ -1,7 +1,8 @@
 """``python -m bench.ops CASE [options]``: where one case's training update spends its time.
 
 Builds the case's population exactly as ``coagentnet bench`` does, runs the warm-up chunk,
-then profiles one more chunk with :mod:`jax.profiler` and prints the compiled program's XLA
+then profiles one more chunk (or, with ``--evaluation``, one evaluation pass over the same
+examples the harness times) with :mod:`jax.profiler` and prints the compiled program's XLA
 operations (fusions, matrix products, loops) by self time per network-update, summed over
 threads (CPU) or taken from the GPU's op line. Operation names are XLA's; the ``metadata`` of the
 program's HLO (``--hlo PATH`` writes it) says which JAX code each came from. Use it to see what
@@ -16,6 +17,10 @@ import glob
 import re
 import sys
 import tempfile
+import time
+
+#: Prefixes of the jit/vmap wrappers every op of a chunk or evaluation program shares.
+_WRAPPERS = ("jit(_chunk", "jit(_evaluate", "vmap()")
 
 #: Host-side bookkeeping events on the XLA CPU threads, not operations of the program.
 _NOT_OPS = ("ThunkExecutor", "SlinkyThreadPool")
@@ -51,8 +56,7 @@ def op_origins(hlo: str) -> dict[str, str]:
     """Operation name -> the JAX code it came from (its ``op_name`` metadata, shortened)."""
     origins = {}
     for name, where in re.findall(r'^\s*(?:ROOT )?%?([\w.\-]+) = .*?op_name="([^"]+)"', hlo, re.M):
-        # Drop the jit/vmap/while wrappers every op of the chunk program shares.
-        parts = [p for p in where.split("/") if not p.startswith(("jit(_chunk", "vmap()"))]
+        parts = [p for p in where.split("/") if not p.startswith(_WRAPPERS)]
         origins.setdefault(name, "/".join(parts[-4:]))
     return origins
 
@@ -71,6 +75,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--population", type=int, default=200, help="P (default 200)")
     parser.add_argument("--steps", type=int, default=None, help="updates in the chunk")
     parser.add_argument("--top", type=int, default=20, help="operations to list (20)")
+    parser.add_argument(
+        "--evaluation", action="store_true", help="profile an evaluation pass, not training"
+    )
     parser.add_argument("--hlo", metavar="PATH", help="also write the compiled program's HLO")
     args = parser.parse_args(argv)
 
@@ -82,27 +89,38 @@ def main(argv: list[str] | None = None) -> int:
     if run is None:
         print(f"--population: {row['skipped']}", file=sys.stderr)
         return 2
+    if args.evaluation:
+        run.time_evaluation()  # compiles it
+        program, what = run.trainer.evaluate, "examples"
+        inputs = (run.state, run.hyper, run.keys, 1, run.eval_arrays)
+        count = int(run.eval_arrays["mask"].sum()) * args.population
+    else:
+        program, what = run.trainer._chunk_fast, "updates"
+        inputs = (run.state, run.hyper, run.keys, 1, run.arrays)
+        count = steps * args.population
     with tempfile.TemporaryDirectory() as trace_dir:
         with jax.profiler.trace(trace_dir):
-            run.timed_chunk(1)
+            t0 = time.perf_counter()
+            jax.block_until_ready(program(*inputs))
+            wall = time.perf_counter() - t0
         (path,) = glob.glob(f"{trace_dir}/**/*.xplane.pb", recursive=True)
         times = op_times(jax.profiler.ProfileData.from_file(path))
-    program = run.trainer._chunk_fast.lower(run.state, run.hyper, run.keys, 1, run.arrays)
+    program = program.lower(*inputs)
     hlo = program.compile().as_text()
     if args.hlo:
         with open(args.hlo, "w") as f:
             f.write(hlo)
     origins = op_origins(hlo)
 
-    updates = steps * args.population
+    unit = "us/example" if args.evaluation else "us/update"
     total = sum(times.values())
     print(
-        f"{args.case} {args.rule} P={args.population} ({row['shards']} shards), {steps} updates "
-        f"per member: wall {1e6 * run.walls[0] / updates:.2f} us/update (while profiling), "
-        f"ops {1e-3 * total / updates:.2f} us/update summed over threads"
+        f"{args.case} {args.rule} P={args.population} ({row['shards']} shards), "
+        f"{count // args.population} {what} per member: wall {1e6 * wall / count:.3f} {unit} "
+        f"(while profiling), ops {1e-3 * total / count:.3f} {unit} summed over threads"
     )
     for name, ns in times.most_common(args.top):
-        share = f"{1e-3 * ns / updates:9.3f} us/update  {100 * ns / total:5.1f}%"
+        share = f"{1e-3 * ns / count:9.4f} {unit}  {100 * ns / total:5.1f}%"
         print(f"{share}  {name}  <- {origins.get(name, '?')}")
     return 0
 

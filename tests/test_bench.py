@@ -106,6 +106,7 @@ def test_gpu_without_a_gpu_is_a_one_line_error(capsys):
         (["--populations", "0,10"], "--populations: expected positive integers"),
         (["--populations", "ten"], "--populations: expected comma-separated integers"),
         (["--steps", "0"], "--steps: must be > 0"),
+        (["--eval-chunk", "0"], "--eval-chunk: must be > 0"),
     ],
 )
 def test_bad_options_are_one_line_errors(capsys, argv, message):
@@ -137,21 +138,49 @@ def test_projections_follow_from_the_measured_rates():
     assert "correlated_study_paper_scale" not in bench.projections(rows)
 
 
-def test_ops_profile_lists_the_programs_operations():
-    """``python -m bench.ops``: a real profile of one tiny chunk, read back per operation."""
+@pytest.mark.parametrize("what", ["5 updates", "evaluation"])
+def test_ops_profile_lists_the_programs_operations(what):
+    """``python -m bench.ops``: a real profile of one tiny chunk (or evaluation pass), read back
+    per operation."""
     import subprocess
     import sys
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[1]
-    argv = ["correlated-1x50", "--population", "2", "--steps", "5", "--top", "4"]
+    argv = ["mnist-1x64", "--population", "2", "--steps", "5", "--top", "4"]
+    if what == "evaluation":
+        argv.append("--evaluation")
+        what = f"{5 * 32 + 2 * bench.EVAL_EXAMPLES} examples"
     proc = subprocess.run(
         [sys.executable, "-m", "bench.ops", *argv], cwd=root, capture_output=True, text=True
     )
     assert proc.returncode == 0, proc.stderr
     head, *ops = proc.stdout.strip().splitlines()
-    assert head.startswith("correlated-1x50 coagent P=2") and "5 updates per member" in head
+    assert head.startswith("mnist-1x64 coagent P=2") and f"{what} per member" in head
     assert len(ops) == 4
     shares = [float(line.split()[2].rstrip("%")) for line in ops]
     assert all(s > 0 for s in shares) and sum(shares) <= 100.0 + 1e-6
     assert shares == sorted(shares, reverse=True)
+
+
+def test_eval_chunk_option_sets_the_evaluation_chunk(tmp_path, capsys):
+    path = tmp_path / "b.json"
+    argv = ["--configs", "mnist-1x64", "--populations", "1", *TINY, "--inline"]
+    code, _, err = _run(capsys, *argv, "--eval-chunk", "100", "--json", str(path))
+    assert code == 0, err
+    report = json.loads(path.read_text())
+    assert report["plan"]["eval_chunk"] == 100
+    for row in report["results"]:
+        _check_row(row, steps=5, repeats=2)
+        # Every example still evaluated once: the last chunk of each split is padded, not cut.
+        assert row["eval_examples"] == 5 * 32 + 2 * bench.EVAL_EXAMPLES
+
+
+def test_eval_subset_bounds_the_timed_evaluation():
+    import numpy as np
+
+    arrays = {"mask": np.ones((40, 256)), "split": np.arange(40)}
+    assert bench.eval_subset(arrays, 1)["mask"].shape == (40, 256)  # all of it fits
+    kept = bench.eval_subset(arrays, bench.EVAL_BUDGET // (256 * 10))["mask"].shape[0]
+    assert kept == 10
+    assert bench.eval_subset(arrays, 10**9)["split"].shape == (1,)  # never empty

@@ -28,6 +28,12 @@ def test_bernoulli_greedy_ties_go_to_zero_and_entropy_peaks_at_ln2():
     assert float(h[0, 1]) < 1e-15 and np.isfinite(h).all()
     p = 1 / (1 + np.exp(-1.0))
     np.testing.assert_allclose(h[0, 3], -(p * np.log(p) + (1 - p) * np.log(1 - p)), rtol=1e-5)
+    # Against the definition in float64 wherever it is representable, to float32 rounding.
+    z = np.linspace(-30.0, 30.0, 2001)
+    q = 1 / (1 + np.exp(np.abs(z)))  # the less likely action's probability, accurately
+    exact = -(q * np.log(q) + (1 - q) * np.log1p(-q))
+    h = unit.entropy(jnp.asarray(z, jnp.float32), 1.0)
+    np.testing.assert_allclose(h, exact, rtol=1e-5)
 
 
 def test_bernoulli_sampling_frequency():

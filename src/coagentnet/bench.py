@@ -9,7 +9,8 @@ same architecture, in the same run, and reports:
   network's update (microseconds), and ``updates_per_s``, its inverse (network-updates per
   second over the whole population);
 - ``compile_s``: the first chunk's time minus the steady-state median (tracing + XLA compile);
-- ``eval_us_per_example``: one evaluation pass (greedy, every split) per network and example;
+- ``eval_us_per_example``: a greedy evaluation pass over the splits (up to
+  :data:`EVAL_BUDGET` network-examples), per network and example;
 - ``peak_rss_mb`` (process RSS high-water mark, each measurement in a fresh process) and, on a
   GPU, ``peak_device_mb``.
 
@@ -46,6 +47,11 @@ EVAL_EXAMPLES = 1024
 
 #: Fewest updates per timed chunk (the scan's length), whatever P.
 MIN_STEPS = 5
+
+#: Most network-examples (P x examples) in the timed evaluation pass: the first evaluation
+#: chunks of the case's splits, enough to make the call's fixed cost negligible; the per-example
+#: cost does not change with more chunks (the scan just runs longer).
+EVAL_BUDGET = 20_000_000
 
 
 @dataclass(frozen=True)
@@ -147,7 +153,7 @@ def synthetic_mnist(num_train: int, seed: int = 0):
 def bench_config(case: Case, rule: str, steps: int, repeats: int):
     """The Config (and data, ``None`` for the stream) whose chunks are ``steps`` updates long.
 
-    ``rule`` is ``"coagent"`` or ``"backprop"``. There are ``repeats + 1`` chunks: one warm-up
+    ``rule`` is ``"coagent"`` or ``"backprop"``. ``repeats + 1`` chunks run: one warm-up
     (which compiles) and ``repeats`` timed ones.
     """
     from coagentnet.config import Config
@@ -155,8 +161,14 @@ def bench_config(case: Case, rule: str, steps: int, repeats: int):
     fields = dict(case.coagent if rule == "coagent" else case.backprop)
     chunks = repeats + 1
     if case.is_stream:
-        # One segment per chunk: the mean's walk costs the same every step, so M and S only
-        # set the chunk length here. Evaluation sets are 1% of the stream, as at paper scale.
+        if STREAM_UPDATES % steps == 0:
+            # The paper's stream (M = 200, S = 1600) cut into chunks of ``steps`` updates, of
+            # which only the first few run: evaluation sets are then the paper's 102,400
+            # examples each, so the per-example evaluation cost is measured at its real size.
+            paper = dict(num_means=200, batches_per_mean=1600, num_evals=STREAM_UPDATES // steps)
+            return Config(**fields, epochs=1, **paper), None
+        # Otherwise one segment per chunk (the walk costs the same every step); evaluation
+        # sets are 1% of this shorter stream.
         cfg = Config(**fields, epochs=1, num_means=chunks, batches_per_mean=steps, num_evals=chunks)
         return cfg, None
     cfg = Config(**fields, epochs=chunks)
@@ -196,6 +208,7 @@ def measure(
     repeats: int,
     device: str = "cpu",
     kinds: Sequence[str] = ("coagent", "backprop"),
+    eval_chunk: int | None = None,
 ) -> list[dict]:
     """Time a population of P networks of one case, coagent rule and backprop (in-process).
 
@@ -217,7 +230,7 @@ def measure(
             row = _row_header(case, kind, population, steps, repeats, dev)
             row["base_rss_mb"] = base_rss
             rows.append(row)
-            run = _prepare(case, kind, population, steps, repeats, devices, row)
+            run = _prepare(case, kind, population, steps, repeats, devices, row, eval_chunk)
             if run is not None:
                 runs[kind] = run
         for chunk in range(1, repeats + 1):
@@ -246,7 +259,7 @@ class _Run:
         self.trainer, self.layout, self.hyper, self.keys = trainer, layout, hyper, keys
         self.steps, self.population = steps, population
         self.arrays = layout.replicate(trainer.train_arrays)
-        self.eval_arrays = layout.replicate(trainer.eval_arrays)
+        self.eval_arrays = layout.replicate(eval_subset(trainer.eval_arrays, population))
         self.state = jax.block_until_ready(layout.place(trainer.init(keys, hyper)))
         self.walls: list[float] = []
         self.cpus: list[float] = []
@@ -299,7 +312,7 @@ class _Run:
 
         P, updates = self.population, self.steps * self.population
         wall = float(np.median(self.walls))
-        examples = _eval_examples(self.trainer)
+        examples = int(np.asarray(self.eval_arrays["mask"]).sum())  # real, not padding
         leaves = jax.tree.leaves(self.metrics)  # mean training metrics of the last chunk
         return dict(
             updates_per_chunk=updates,
@@ -320,18 +333,27 @@ class _Run:
         )
 
 
-def _prepare(case: Case, kind: str, population: int, steps: int, repeats: int, devices, row):
-    """Build, place and warm up (compile) one rule's population; None if it would not fit."""
+def _prepare(
+    case: Case, kind: str, population: int, steps: int, repeats: int, devices, row, eval_chunk=None
+):
+    """Build, place and warm up (compile) one rule's population; None if it would not fit.
+
+    ``eval_chunk``: evaluation chunk size, instead of :data:`coagentnet.evaluation.MAX_CHUNK`.
+    """
     import jax
     import jax.numpy as jnp
 
     from coagentnet.batches import training_data
     from coagentnet.config import POPULATION_SCALARS
     from coagentnet.devices import population_layout
+    from coagentnet.evaluation import eval_arrays
     from coagentnet.train import Trainer, _member_keys, _stack
 
     cfg, data = bench_config(case, kind, steps, repeats)
-    trainer = Trainer(cfg, training_data(cfg, data))
+    prepared = training_data(cfg, data)
+    trainer = Trainer(cfg, prepared)
+    if eval_chunk is not None:  # evaluate takes its arrays as an argument: swap them
+        trainer.eval_arrays = eval_arrays(prepared.eval_splits, max_chunk=eval_chunk)
     if trainer.source.steps_per_chunk != steps:  # the scan must be as long as we report
         raise AssertionError(f"chunk has {trainer.source.steps_per_chunk} updates, not {steps}")
     hyper = {k: jnp.full((population,), float(getattr(cfg, k))) for k in POPULATION_SCALARS}
@@ -351,9 +373,13 @@ def _prepare(case: Case, kind: str, population: int, steps: int, repeats: int, d
     return _Run(trainer, layout, hyper, keys, steps, population)
 
 
-def _eval_examples(trainer) -> int:
-    """Real (unpadded) examples in one evaluation pass over every split."""
-    return int(np.asarray(trainer.eval_arrays["mask"]).sum())
+def eval_subset(arrays: dict, population: int) -> dict:
+    """The first evaluation chunks of ``arrays`` (see :func:`coagentnet.evaluation.eval_arrays`)
+    holding at most :data:`EVAL_BUDGET` network-examples for ``population`` members (at least
+    one chunk)."""
+    chunks, size = arrays["mask"].shape
+    keep = max(1, min(chunks, EVAL_BUDGET // (population * size)))
+    return {k: v[:keep] for k, v in arrays.items()}
 
 
 def _row_header(case: Case, rule: str, population: int, steps: int, repeats: int, dev) -> dict:
@@ -382,6 +408,7 @@ class Plan:
     steps: int | None = None  # None: each case's default for each P
     repeats: int = 3
     inline: bool = False  # measure in this process (no per-measurement peak memory)
+    eval_chunk: int | None = None  # None: the engine's MAX_CHUNK
     timeout_s: float = 3600.0
     extra: dict = field(default_factory=dict)
 
@@ -430,12 +457,19 @@ def _failed(spec: dict, error: str) -> list[dict]:
 
 def run(plan: Plan, progress: Callable[[dict], None] | None = None) -> dict:
     """Run every measurement of ``plan``; returns the JSON-ready report."""
+    from coagentnet.evaluation import MAX_CHUNK
+
     started = time.time()
     load_before = _loadavg()
     rows = []
     for name, p, steps in plan.measurements():
         spec = dict(
-            case_name=name, population=p, steps=steps, repeats=plan.repeats, device=plan.device
+            case_name=name,
+            population=p,
+            steps=steps,
+            repeats=plan.repeats,
+            device=plan.device,
+            eval_chunk=plan.eval_chunk,
         )
         pair = measure(**spec) if plan.inline else run_worker(spec, plan.device, plan.timeout_s)
         rows.extend(pair)
@@ -452,6 +486,7 @@ def run(plan: Plan, progress: Callable[[dict], None] | None = None) -> dict:
             "steps": plan.steps,
             "repeats": plan.repeats,
             "inline": plan.inline,
+            "eval_chunk": plan.eval_chunk or MAX_CHUNK,
             **plan.extra,
         },
         "load_average": {"before": load_before, "after": _loadavg()},

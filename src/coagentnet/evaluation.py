@@ -17,8 +17,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-#: Largest evaluation chunk: bounds evaluation memory per member.
-MAX_CHUNK = 1024
+#: Largest evaluation chunk: bounds evaluation memory per member. A population evaluates
+#: P x MAX_CHUNK examples per scan step; at 256 rather than 1024 the intermediates of narrow
+#: networks stay in cache: on a 2-core CPU the correlated stream's evaluation ran up to 2x
+#: faster at P = 10-1000 and MNIST's 1.04-1.18x (docs/PERFORMANCE.md; ``coagentnet bench
+#: --eval-chunk E`` compares).
+MAX_CHUNK = 256
 
 
 def eval_arrays(splits: dict[str, tuple[np.ndarray, np.ndarray]], max_chunk: int = MAX_CHUNK):

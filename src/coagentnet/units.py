@@ -92,8 +92,11 @@ class Units:
     def entropy(self, z: jax.Array, std) -> jax.Array:
         """Policy entropy per unit in nats, ``[B, U]`` (binary maximum ln 2)."""
         if self.kind == "bernoulli":
-            p = jax.nn.sigmoid(z)
-            return p * jax.nn.softplus(-z) + (1.0 - p) * jax.nn.softplus(z)
+            # H is even in z; with e = exp(-|z|), p(less likely) = e / (1 + e) and
+            # H = log(1 + e) + |z| e / (1 + e): one exp and one log1p, every term >= 0 (no
+            # cancellation). Evaluation computes it for every unit and example, so it counts.
+            e = jnp.exp(-jnp.abs(z))
+            return jnp.log1p(e) + jnp.abs(z) * e / (1.0 + e)
         if self._categorical:
             logp = jax.nn.log_softmax(z, axis=-1)
             return -jnp.sum(jnp.exp(logp) * logp, axis=-1)

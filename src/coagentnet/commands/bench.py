@@ -60,6 +60,14 @@ def add_parser(subparsers) -> None:
         help="also write the full report as JSON (default path bench.json; '-': stdout only)",
     )
     p.add_argument(
+        "--eval-chunk",
+        type=int,
+        default=None,
+        metavar="E",
+        help="examples per evaluation chunk (default: the engine's, "
+        "coagentnet.evaluation.MAX_CHUNK)",
+    )
+    p.add_argument(
         "--inline",
         action="store_true",
         help="measure in this process: faster, but peak memory is then not per measurement",
@@ -122,6 +130,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--steps: must be > 0, got {args.steps}")
     if args.repeats <= 0:
         raise UsageError(f"--repeats: must be > 0, got {args.repeats}")
+    if args.eval_chunk is not None and args.eval_chunk <= 0:
+        raise UsageError(f"--eval-chunk: must be > 0, got {args.eval_chunk}")
     device = resolve_device(args.device, args.inline)
     populations = (
         _int_list("--populations", args.populations)
@@ -135,6 +145,7 @@ def run(args: argparse.Namespace) -> int:
         steps=args.steps,
         repeats=args.repeats,
         inline=args.inline,
+        eval_chunk=args.eval_chunk,
     )
     total = 2 * len(plan.measurements())  # each measures the coagent rule and backprop
     done = [0]
