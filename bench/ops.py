@@ -1,12 +1,13 @@
-"""``python -m bench.ops CASE [options]``: where one case's training update spends its time.
+"""``python -m bench.ops CASE [options]``: where one case's update (or evaluation) spends its time.
 
 Builds the case's population exactly as ``coagentnet bench`` does, runs the warm-up chunk,
-then profiles one more chunk (or, with ``--evaluation``, one evaluation pass over the same
-examples the harness times) with :mod:`jax.profiler` and prints the compiled program's XLA
-operations (fusions, matrix products, loops) by self time per network-update, summed over
-threads (CPU) or taken from the GPU's op line. Operation names are XLA's; the ``metadata`` of the
-program's HLO (``--hlo PATH`` writes it) says which JAX code each came from. Use it to see what
-a rule pays for beyond backprop's step, e.g. ``python -m bench.ops correlated-1x50``.
+then profiles one more chunk (or, with ``--evaluation``, one evaluation pass over the examples
+the harness times) with :mod:`jax.profiler` and prints the compiled program's XLA operations
+(fusions, matrix products, loops) by self time per network-update (or per network-example),
+summed over threads on a CPU, from the GPU's op line on a GPU. Each operation is followed by
+the JAX code it came from (its HLO ``op_name``; ``--hlo PATH`` writes the whole program). Use
+it to see what a rule pays for beyond backprop's step, e.g. ``python -m bench.ops
+correlated-1x50`` and ``python -m bench.ops correlated-1x50 --rule backprop``.
 """
 
 from __future__ import annotations
