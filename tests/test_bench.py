@@ -8,6 +8,7 @@ import pytest
 from coagentnet import bench
 from coagentnet.cli import main
 from coagentnet.commands.bench import gpu_available
+from coagentnet.evaluation import MAX_CHUNK
 
 TINY = ["--steps", "5", "--repeats", "2"]
 
@@ -54,6 +55,7 @@ def test_inline_run_prints_a_table_and_writes_parseable_json(tmp_path, capsys):
     for row in rows:
         _check_row(row, steps=5, repeats=2)
         assert row["case"] == "correlated-1x50" and row["device"] == "cpu"
+        assert row["eval_chunk"] == MAX_CHUNK  # the paper's evaluation sets, the engine's chunks
     for coagent, backprop in (rows[0:2], rows[2:4]):
         assert coagent["vs_backprop"] == pytest.approx(
             coagent["us_per_update"] / backprop["us_per_update"]
@@ -172,6 +174,7 @@ def test_eval_chunk_option_sets_the_evaluation_chunk(tmp_path, capsys):
     assert report["plan"]["eval_chunk"] == 100
     for row in report["results"]:
         _check_row(row, steps=5, repeats=2)
+        assert row["eval_chunk"] == 100  # the arrays evaluated, not only the plan
         # Every example still evaluated once: the last chunk of each split is padded, not cut.
         assert row["eval_examples"] == 5 * 32 + 2 * bench.EVAL_EXAMPLES
 

@@ -354,6 +354,7 @@ def _prepare(
     trainer = Trainer(cfg, prepared)
     if eval_chunk is not None:  # evaluate takes its arrays as an argument: swap them
         trainer.eval_arrays = eval_arrays(prepared.eval_splits, max_chunk=eval_chunk)
+    row["eval_chunk"] = int(trainer.eval_arrays["mask"].shape[1])  # examples per scan step
     if trainer.source.steps_per_chunk != steps:  # the scan must be as long as we report
         raise AssertionError(f"chunk has {trainer.source.steps_per_chunk} updates, not {steps}")
     hyper = {k: jnp.full((population,), float(getattr(cfg, k))) for k in POPULATION_SCALARS}
