@@ -76,6 +76,22 @@ def layer_policy(layer: dict, s_t: jax.Array, unit: Units) -> jax.Array:
     return unit.head(linear(layer, s_t))
 
 
+def layer_action(
+    z: jax.Array, key: jax.Array, unit: Units, std, *, greedy: bool, sample_mask=None
+) -> tuple[jax.Array, jax.Array, jax.Array, jax.Array]:
+    """A stochastic layer's action at policy parameters ``z``: ``(a, logp, entropy, g)``.
+
+    ``a`` is sampled (or, with ``greedy``, the greedy action ``g``); with ``sample_mask`` (``[U]``
+    booleans) only the marked units sample and the others take ``g``. ``logp`` is
+    log pi(a | s) per unit, differentiable in ``z``; all are ``[B, U]``.
+    """
+    g = unit.greedy(z)
+    a = g if greedy else unit.sample(key, z, std)
+    if sample_mask is not None and not greedy:
+        a = jnp.where(sample_mask, a, g)
+    return a, unit.log_prob(z, a, std), unit.entropy(z, std), g
+
+
 def rollout(
     params: dict,
     x: jax.Array,
@@ -100,12 +116,10 @@ def rollout(
     states, actions, logps, entropies, greedies = [s_t], [], [], [], []
     for t, layer in enumerate(layers):
         z = layer_policy(layer, s_t, unit)
-        g = unit.greedy(z)
-        a = g if greedy else unit.sample(keys[t], z, std)
-        if sample_mask is not None and not greedy:
-            a = jnp.where(sample_mask[t], a, g)
-        logps.append(unit.log_prob(z, a, std))
-        entropies.append(unit.entropy(z, std))
+        mask = None if sample_mask is None else sample_mask[t]
+        a, logp, entropy, g = layer_action(z, keys[t], unit, std, greedy=greedy, sample_mask=mask)
+        logps.append(logp)
+        entropies.append(entropy)
         greedies.append(g)
         actions.append(a)
         s_t = jax.lax.stop_gradient(unit.value(a))

@@ -21,7 +21,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from coagentnet.network import Trace, layer_policy, readout
+from coagentnet.network import Trace, layer_action, layer_policy, readout
 from coagentnet.units import Units
 
 
@@ -75,12 +75,12 @@ def rollout(
             greedies.append(a)
             s_t = unit.value(z)  # the activation; the gradient flows on
         else:
-            g = unit.greedy(z)
-            a = g if greedy else unit.sample(keys[t], z, std)
-            if sample_mask is not None and not greedy:
-                a = jnp.where(sample_mask[t], a, g)
-            logps.append(unit.log_prob(z, a, std))  # reaches back to the block's start
-            entropies.append(unit.entropy(z, std))
+            mask = None if sample_mask is None else sample_mask[t]
+            a, logp, entropy, g = layer_action(
+                z, keys[t], unit, std, greedy=greedy, sample_mask=mask
+            )
+            logps.append(logp)  # reaches back to the block's start
+            entropies.append(entropy)
             greedies.append(g)
             s_t = jax.lax.stop_gradient(unit.value(a))  # a sampled node: the block ends
         actions.append(a)
