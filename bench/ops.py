@@ -92,11 +92,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.evaluation:
         run.time_evaluation()  # compiles it
-        program, what = run.trainer.evaluate, "examples"
+        program, what = run.programs.evaluate, "examples"
         inputs = (run.state, run.hyper, run.keys, 1, run.eval_arrays)
         count = int(run.eval_arrays["mask"].sum()) * args.population
     else:
-        program, what = run.trainer._chunk_fast, "updates"
+        program, what = run.programs.chunk_fast, "updates"
         inputs = (run.state, run.hyper, run.keys, 1, run.arrays)
         count = steps * args.population
     with tempfile.TemporaryDirectory() as trace_dir:

@@ -20,10 +20,11 @@ DATA = load_dataset("digits")
 
 def _population(cfg: Config, lrs: list[float]):
     trainer = Trainer(cfg, training_data(cfg, DATA))
+    programs = trainer.programs(population_layout(len(lrs), jax.devices()[:1]))
     hyper = {k: jnp.full((len(lrs),), float(getattr(cfg, k))) for k in POPULATION_SCALARS}
     hyper["lr"] = jnp.asarray(lrs)
     keys = _stack([_member_keys(seed) for seed in range(len(lrs))])
-    return trainer, hyper, keys, trainer.init(keys, hyper)
+    return trainer, programs, hyper, keys, programs.init(keys, hyper)
 
 
 def _leaves(tree) -> list[np.ndarray]:
@@ -32,10 +33,10 @@ def _leaves(tree) -> list[np.ndarray]:
 
 def test_fast_chunk_equals_exact_chunk_without_divergence():
     cfg = Config(rule="off_policy", baseline="ema", layers=2, units=8, batch_size=64, epochs=2)
-    trainer, hyper, keys, state = _population(cfg, [2.0**-9, 2.0**-6])
+    trainer, programs, hyper, keys, state = _population(cfg, [2.0**-9, 2.0**-6])
     arrays = trainer.train_arrays
-    fast, fast_metrics = trainer._chunk_fast(state, hyper, keys, 0, arrays)
-    exact, exact_metrics = trainer._chunk_exact(state, hyper, keys, 0, arrays)
+    fast, fast_metrics = programs.chunk_fast(state, hyper, keys, 0, arrays)
+    exact, exact_metrics = programs.chunk_exact(state, hyper, keys, 0, arrays)
     assert not np.asarray(fast["diverged"]).any()
     for a, b in zip(_leaves((fast, fast_metrics)), _leaves((exact, exact_metrics)), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
@@ -43,12 +44,12 @@ def test_fast_chunk_equals_exact_chunk_without_divergence():
 
 def test_member_diverged_in_an_earlier_chunk_stays_frozen():
     cfg = Config(rule="reinforce", optimizer="sgd", layers=1, units=8, batch_size=64, epochs=3)
-    trainer, hyper, keys, state = _population(cfg, [2.0**-7, 1e38])
-    state, _ = trainer.run_chunk(state, hyper, keys, 0, trainer.train_arrays)
+    trainer, programs, hyper, keys, state = _population(cfg, [2.0**-7, 1e38])
+    state, _ = programs.run_chunk(state, hyper, keys, 0, trainer.train_arrays)
     assert np.asarray(state["diverged"]).tolist() == [False, True]
     frozen = jax.tree.map(lambda x: np.asarray(x[1]), state["params"])
     assert all(np.isfinite(x).all() for x in jax.tree.leaves(frozen))  # last finite params
-    later, _ = trainer.run_chunk(state, hyper, keys, 1, trainer.train_arrays)
+    later, _ = programs.run_chunk(state, hyper, keys, 1, trainer.train_arrays)
     assert np.asarray(later["diverged"]).tolist() == [False, True]
     for a, b in zip(jax.tree.leaves(frozen), _leaves(later["params"]), strict=True):
         np.testing.assert_array_equal(a, b[1])
@@ -98,4 +99,4 @@ def test_population_split_over_two_cpu_devices_equals_solo_runs():
     assert got["diverged"] == got["solo_diverged"] == [False, True, False]
     assert all(got["keys"])
     for i in (0, 2):  # the diverged member's record is checked by test_population
-        np.testing.assert_allclose(got["pop"][i], got["solo"][i], rtol=1e-4, atol=1e-6)
+        assert got["pop"][i] == got["solo"][i]  # bitwise: see coagentnet.devices

@@ -14,6 +14,7 @@ from coagentnet import staged
 from coagentnet.batches import training_data
 from coagentnet.config import POPULATION_SCALARS, Config, ConfigError
 from coagentnet.data import load_dataset
+from coagentnet.devices import population_layout
 from coagentnet.exploration import training_masks
 from coagentnet.network import rollout
 from coagentnet.rules import Problem, make_rule
@@ -89,10 +90,11 @@ def test_frozen_layers_do_not_change_in_training():
     trainer = Trainer(cfg, training_data(cfg, DATA))
     hyper = {k: jnp.asarray([float(getattr(cfg, k))]) for k in POPULATION_SCALARS}
     keys = jax.tree.map(lambda k: k[None], _member_keys(0))
-    state = trainer.init(keys, hyper)
+    programs = trainer.programs(population_layout(1))
+    state = programs.init(keys, hyper)
     params = [state["params"]]
     for chunk in range(cfg.epochs):
-        state, _ = trainer.run_chunk(state, hyper, keys, chunk, trainer.train_arrays)
+        state, _ = programs.run_chunk(state, hyper, keys, chunk, trainer.train_arrays)
         params.append(state["params"])  # params[e] = at the start of epoch e
 
     def same(part, a, b):

@@ -209,6 +209,7 @@ def measure(
     device: str = "cpu",
     kinds: Sequence[str] = ("coagent", "backprop"),
     eval_chunk: int | None = None,
+    member_tile: int | None = None,
 ) -> list[dict]:
     """Time a population of P networks of one case, coagent rule and backprop (in-process).
 
@@ -230,7 +231,9 @@ def measure(
             row = _row_header(case, kind, population, steps, repeats, dev)
             row["base_rss_mb"] = base_rss
             rows.append(row)
-            run = _prepare(case, kind, population, steps, repeats, devices, row, eval_chunk)
+            run = _prepare(
+                case, kind, population, steps, repeats, devices, row, eval_chunk, member_tile
+            )
             if run is not None:
                 runs[kind] = run
         for chunk in range(1, repeats + 1):
@@ -257,10 +260,11 @@ class _Run:
         import jax
 
         self.trainer, self.layout, self.hyper, self.keys = trainer, layout, hyper, keys
+        self.programs = trainer.programs(layout)
         self.steps, self.population = steps, population
         self.arrays = layout.replicate(trainer.train_arrays)
         self.eval_arrays = layout.replicate(eval_subset(trainer.eval_arrays, population))
-        self.state = jax.block_until_ready(layout.place(trainer.init(keys, hyper)))
+        self.state = jax.block_until_ready(layout.place(self.programs.init(keys, hyper)))
         self.walls: list[float] = []
         self.cpus: list[float] = []
         t0 = time.perf_counter()
@@ -268,7 +272,7 @@ class _Run:
         self.first = time.perf_counter() - t0
 
     def _chunk(self, chunk: int):
-        return self.trainer.run_chunk(self.state, self.hyper, self.keys, chunk, self.arrays)
+        return self.programs.run_chunk(self.state, self.hyper, self.keys, chunk, self.arrays)
 
     def timed_chunk(self, chunk: int) -> None:
         import jax
@@ -284,7 +288,7 @@ class _Run:
         def once() -> float:
             t0 = time.perf_counter()
             jax.block_until_ready(
-                self.trainer.evaluate(self.state, self.hyper, self.keys, 1, self.eval_arrays)
+                self.programs.evaluate(self.state, self.hyper, self.keys, 1, self.eval_arrays)
             )
             return time.perf_counter() - t0
 
@@ -293,7 +297,7 @@ class _Run:
 
     def program_mb(self) -> float | None:
         """XLA's peak memory of the compiled chunk program (all shards), or None if unknown."""
-        program = getattr(self.trainer, "_chunk_fast", None)  # the program run_chunk runs
+        program = self.programs.chunk_fast  # the program run_chunk runs
         try:
             compiled = program.lower(self.state, self.hyper, self.keys, 0, self.arrays).compile()
             stats = compiled.memory_analysis()
@@ -334,11 +338,20 @@ class _Run:
 
 
 def _prepare(
-    case: Case, kind: str, population: int, steps: int, repeats: int, devices, row, eval_chunk=None
+    case: Case,
+    kind: str,
+    population: int,
+    steps: int,
+    repeats: int,
+    devices,
+    row,
+    eval_chunk=None,
+    member_tile=None,
 ):
     """Build, place and warm up (compile) one rule's population; None if it would not fit.
 
-    ``eval_chunk``: evaluation chunk size, instead of :data:`coagentnet.evaluation.MAX_CHUNK`.
+    ``eval_chunk``: evaluation chunk size, instead of :data:`coagentnet.evaluation.MAX_CHUNK`;
+    ``member_tile``: members per vmapped step, instead of the engine's (0: all of a device's).
     """
     import jax
     import jax.numpy as jnp
@@ -360,10 +373,10 @@ def _prepare(
     hyper = {k: jnp.full((population,), float(getattr(cfg, k))) for k in POPULATION_SCALARS}
     keys = _stack([_member_keys(seed) for seed in range(population)])
     # The same placement as train_population: members split over every core / GPU.
-    layout = population_layout(population, devices)
+    layout = population_layout(population, devices, member_tile)
     hyper, keys = layout.place(hyper), layout.place(keys)
-    row.update(shards=layout.shards, padded_population=layout.padded)
-    shapes = jax.eval_shape(trainer.init, keys, hyper)
+    row.update(shards=layout.shards, padded_population=layout.padded, member_tile=layout.tile)
+    shapes = jax.eval_shape(trainer.programs(layout).init, keys, hyper)
     state_mb = sum(math.prod(s.shape) * s.dtype.itemsize for s in jax.tree.leaves(shapes)) / 2**20
     row["state_mb"] = state_mb
     available = _available_mb(devices[0])
@@ -410,6 +423,7 @@ class Plan:
     repeats: int = 3
     inline: bool = False  # measure in this process (no per-measurement peak memory)
     eval_chunk: int | None = None  # None: the engine's MAX_CHUNK
+    member_tile: int | None = None  # None: the engine's (coagentnet.devices.member_tile)
     timeout_s: float = 3600.0
     extra: dict = field(default_factory=dict)
 
@@ -471,6 +485,7 @@ def run(plan: Plan, progress: Callable[[dict], None] | None = None) -> dict:
             repeats=plan.repeats,
             device=plan.device,
             eval_chunk=plan.eval_chunk,
+            member_tile=plan.member_tile,
         )
         pair = measure(**spec) if plan.inline else run_worker(spec, plan.device, plan.timeout_s)
         rows.extend(pair)
@@ -488,6 +503,7 @@ def run(plan: Plan, progress: Callable[[dict], None] | None = None) -> dict:
             "repeats": plan.repeats,
             "inline": plan.inline,
             "eval_chunk": plan.eval_chunk or MAX_CHUNK,
+            "member_tile": plan.member_tile,
             **plan.extra,
         },
         "load_average": {"before": load_before, "after": _loadavg()},

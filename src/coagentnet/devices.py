@@ -8,9 +8,20 @@ population over them (:func:`population_layout`) keeps every core busy. On a mac
 several GPUs the same layout splits the population over the GPUs; with one device everything
 below is a no-op.
 
-A population whose size P is not a multiple of the number of shards is padded with copies of
-its last member; the copies' results are ignored. Each member's numbers are those it would
-have alone (up to float rounding: per-device shapes can change a matrix product's blocking).
+Members are not ``vmap``ped: each device runs its members through one compiled per-member
+program, a tile of ``tile`` members at a time (:meth:`Layout.map_members`). Why: a vmapped
+matrix product or reduction is a different XLA kernel for every population size (P becomes a
+batch dimension or is folded into a GEMM's columns, which changes its blocking and so the
+order of its sums), and a last-bit difference in a logit next to its uniform draw flips a
+sampled unit, which training then amplifies. A per-member program has the same shapes, hence
+the same kernels, whatever P, the member's position or the device count: every member's
+numbers are bitwise those of a solo run. ``tile`` is 1 on a CPU (each core is kept busy by its
+own members; the cost is in docs/PERFORMANCE.md); a GPU needs many members per kernel to be
+busy, so it runs tiles of :data:`GPU_TILE` members, vmapped within a tile, and a population is
+padded to whole tiles (a solo run then computes a tile of copies of itself).
+
+A population whose size P is not a multiple of ``shards * tile`` is padded with copies of its
+last member; the copies' results are ignored.
 """
 
 from __future__ import annotations
@@ -22,6 +33,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+#: Members per vmapped step on a GPU (see the module docstring); 1 on a CPU.
+GPU_TILE = 256
 
 #: Environment variable overriding how many CPU devices :func:`use_cpu_cores` asks for
 #: (``1`` keeps JAX's single CPU device).
@@ -56,7 +70,8 @@ def use_cpu_cores(count: int | None = None) -> int:
 
 @dataclass(frozen=True)
 class Layout:
-    """Where the P members of a population live: ``padded`` rows split over ``shards`` devices.
+    """Where the P members of a population live: ``padded`` rows split over ``shards`` devices,
+    run ``tile`` members at a time.
 
     ``sharded``/``replicated`` are ``None`` on a single device, where nothing moves.
     """
@@ -66,6 +81,37 @@ class Layout:
     shards: int
     sharded: NamedSharding | None = None
     replicated: NamedSharding | None = None
+    tile: int = 1
+
+    def map_members(self, fn, in_axes: tuple):
+        """``fn`` applied member by member, with :func:`jax.vmap`'s calling convention.
+
+        Arguments whose ``in_axes`` entry is 0 carry a leading member axis (``padded`` rows);
+        those with ``None`` are shared by every member. Each device loops over its own members
+        (``lax.map``, a tile at a time), so the compiled per-member program, and so every
+        member's arithmetic, does not depend on P. Outputs have the leading member axis.
+        """
+
+        def local(*args):
+            batched = tuple(a for a, axis in zip(args, in_axes, strict=True) if axis == 0)
+
+            def one(members):
+                it = iter(members)
+                pairs = zip(args, in_axes, strict=True)
+                return fn(*[next(it) if axis == 0 else a for a, axis in pairs])
+
+            return jax.lax.map(one, batched, batch_size=self.tile if self.tile > 1 else None)
+
+        if self.sharded is None:
+            return local
+        member, shared = PartitionSpec("population"), PartitionSpec()
+        return jax.shard_map(
+            local,
+            mesh=self.sharded.mesh,
+            in_specs=tuple(member if axis == 0 else shared for axis in in_axes),
+            out_specs=member,
+            check_vma=False,  # the per-member code never communicates across devices
+        )
 
     def place(self, tree):
         """Shard the leading (member) axis, first padding it to ``padded`` rows if it has
@@ -96,16 +142,29 @@ class Layout:
         return jax.device_put(tree, self.replicated)
 
 
-def population_layout(size: int, devices: list | None = None) -> Layout:
+def member_tile(platform: str) -> int:
+    """Members per vmapped step on ``platform``: 1 on a CPU, :data:`GPU_TILE` elsewhere."""
+    return 1 if platform == "cpu" else GPU_TILE
+
+
+def population_layout(size: int, devices: list | None = None, tile: int | None = None) -> Layout:
     """The layout of a population of ``size`` members over ``devices`` (default: JAX's).
 
     Uses ``min(size, len(devices))`` devices, so a single network stays on one device.
+    ``tile``: members per vmapped step (default :func:`member_tile` of the devices' platform);
+    0 vmaps all of a device's members in one step, the formulation that is *not* bitwise
+    invariant (kept for ``coagentnet bench --member-tile 0``, which measures what invariance
+    costs).
     """
     devices = list(jax.devices() if devices is None else devices)
+    tile = member_tile(devices[0].platform) if tile is None else tile
     shards = max(1, min(size, len(devices)))
+    tile = tile or -(-size // shards)
+    padded = -(-size // (shards * tile)) * shards * tile
     if shards == 1:
-        return Layout(size, size, 1)
-    padded = -(-size // shards) * shards
+        if padded == size:
+            return Layout(size, size, 1, tile=tile)
+        devices = devices[:1]  # a single device that still needs padding to whole tiles
     mesh = Mesh(np.array(devices[:shards]), ("population",))
     return Layout(
         size,
@@ -113,4 +172,5 @@ def population_layout(size: int, devices: list | None = None) -> Layout:
         shards,
         NamedSharding(mesh, PartitionSpec("population")),
         NamedSharding(mesh, PartitionSpec()),
+        tile,
     )

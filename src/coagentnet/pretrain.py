@@ -88,6 +88,7 @@ def run_phases(
     *,
     progress: Callable[[int], None] | None = None,
     data=None,
+    keep_params: bool = False,
 ) -> tuple[list[RunResult], list[RunResult]]:
     """Train both phases; return their results separately (phase 1, phase 2)."""
     from coagentnet.train import train_population
@@ -109,6 +110,7 @@ def run_phases(
         progress=progress,
         data=data,
         on_init=lambda state: copy_weights(state, ended["state"], ema_seed),
+        keep_params=keep_params,
     )
     return first, second
 
@@ -127,6 +129,7 @@ def merge(cfg: Config, first: RunResult, second: RunResult) -> RunResult:
         updates=offset + second.updates,
         wall_time_s=first.wall_time_s + second.wall_time_s,
         compile_time_s=first.compile_time_s + second.compile_time_s,
+        params=second.params,
     )
 
 
@@ -136,8 +139,11 @@ def pretrain_population(
     *,
     progress: Callable[[int], None] | None = None,
     data=None,
+    keep_params: bool = False,
 ) -> list[RunResult]:
     """Train a population with backprop pretraining; the same contract as ``train_population``
     (which dispatches here when ``pretrain_epochs > 0``)."""
-    first, second = run_phases(configs, seeds, progress=progress, data=data)
+    first, second = run_phases(
+        configs, seeds, progress=progress, data=data, keep_params=keep_params
+    )
     return [merge(c, a, b) for c, a, b in zip(configs, first, second, strict=True)]

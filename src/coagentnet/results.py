@@ -21,7 +21,9 @@ class RunResult:
     """The outcome of one (config, seed) run.
 
     ``final`` maps ``"<split>/<metric>"`` (and ``"<split>/<metric>/<layer>"`` for per-layer
-    metrics) to the value at the last evaluation.
+    metrics) to the value at the last evaluation. ``params``: the network's final parameters
+    as NumPy arrays (``{"hidden": (layer, ...), "readout": layer}``, ``layer = {"w", "b"}``),
+    kept only when asked for (``train_population(..., keep_params=True)``).
     """
 
     config: Config
@@ -32,3 +34,4 @@ class RunResult:
     updates: int = 0
     wall_time_s: float = 0.0
     compile_time_s: float = 0.0
+    params: dict | None = None

@@ -2,10 +2,11 @@
 
 Each member has its own seed (hence parameters, data order and sampling noise) and its own
 scalar hyperparameters (``POPULATION_SCALARS``). One jitted program runs a ``lax.scan`` over
-the updates of a chunk (an epoch), ``vmap``ped over members; evaluation (jitted, vmapped) runs
-before training and after every chunk. A member whose loss or parameters become NaN/Inf keeps
-its last finite parameters, is marked diverged and is no longer updated; the others are
-unaffected because nothing couples members.
+the updates of a chunk (an epoch) for every member (:meth:`Layout.map_members`: the same
+per-member program whatever P, so a member's numbers are bitwise those of a solo run);
+evaluation runs before training and after every chunk. A member whose loss or parameters
+become NaN/Inf keeps its last finite parameters, is marked diverged and is no longer updated;
+the others are unaffected because nothing couples members.
 """
 
 from __future__ import annotations
@@ -53,29 +54,23 @@ def check_population(configs: Sequence[Config], seeds: Sequence[int]) -> None:
             raise ConfigError(f"population: members differ in static fields {', '.join(diff)}")
 
 
-class Trainer:
-    """Compiled training and evaluation programs for one population's static config.
+class Programs:
+    """A Trainer's compiled programs for one population :class:`~coagentnet.devices.Layout`.
 
-    Data arrays are passed to the compiled programs as arguments (never baked in as
-    constants), with ``in_axes=None``: every member reads the same copy.
+    ``init(keys, hyper)``, ``run_chunk(state, hyper, keys, chunk, arrays)`` and
+    ``evaluate(state, hyper, keys, chunk, arrays)`` take and return pytrees with a leading
+    member axis of ``layout.padded`` rows. Data arrays are arguments (never baked in as
+    constants) shared by every member.
     """
 
-    def __init__(self, cfg: Config, data: TrainingData):
-        self.cfg = cfg
-        self.problem = data.problem
-        self.rule = make_rule(cfg, self.problem)
-        self.tx = make_optimizer(cfg)
-        self.source = data.source
-        self.train_arrays = data.train_arrays
-        self.splits = tuple(data.eval_splits)
-        self.eval_arrays = eval_arrays(data.eval_splits)
-        self.init = jax.jit(jax.vmap(self._init_member))
+    def __init__(self, trainer: Trainer, layout):
         chunk_axes = (0, 0, 0, None, None)
-        self._chunk_fast = jax.jit(jax.vmap(self._chunk_member, in_axes=chunk_axes))
+        self.init = jax.jit(layout.map_members(trainer._init_member, (0, 0)))
+        self.chunk_fast = jax.jit(layout.map_members(trainer._chunk_member, chunk_axes))
         # The exact program is compiled only if a member diverges (see run_chunk).
-        exact = functools.partial(self._chunk_member, exact=True)
-        self._chunk_exact = jax.jit(jax.vmap(exact, in_axes=chunk_axes))
-        self.evaluate = jax.jit(jax.vmap(self._evaluate_member, in_axes=(0, 0, 0, None, None)))
+        exact = functools.partial(trainer._chunk_member, exact=True)
+        self.chunk_exact = jax.jit(layout.map_members(exact, chunk_axes))
+        self.evaluate = jax.jit(layout.map_members(trainer._evaluate_member, chunk_axes))
 
     def run_chunk(self, state, hyper, keys, chunk, arrays):
         """One chunk of updates for every member: ``(state, mean training metrics)``.
@@ -89,12 +84,36 @@ class Trainer:
         others' numbers do not change. Members that diverged in an earlier chunk get their
         frozen state back at the chunk's end (their metrics are not meaningful).
         """
-        new, metrics = self._chunk_fast(state, hyper, keys, chunk, arrays)
+        new, metrics = self.chunk_fast(state, hyper, keys, chunk, arrays)
         if np.any(np.asarray(new["diverged"]) & ~np.asarray(state["diverged"])):
-            new, metrics = self._chunk_exact(state, hyper, keys, chunk, arrays)
+            new, metrics = self.chunk_exact(state, hyper, keys, chunk, arrays)
         return new, metrics
 
-    # --- one member (vmapped over the population) ---
+
+class Trainer:
+    """One member's training and evaluation for one population's static config; its compiled
+    population programs come from :meth:`programs`."""
+
+    def __init__(self, cfg: Config, data: TrainingData):
+        self.cfg = cfg
+        self.problem = data.problem
+        self.rule = make_rule(cfg, self.problem)
+        self.tx = make_optimizer(cfg)
+        self.source = data.source
+        self.train_arrays = data.train_arrays
+        self.splits = tuple(data.eval_splits)
+        self.eval_arrays = eval_arrays(data.eval_splits)
+        self._programs: dict = {}
+
+    def programs(self, layout) -> Programs:
+        """The compiled programs for ``layout`` (built once per device set and tile size)."""
+        mesh = None if layout.sharded is None else layout.sharded.mesh
+        key = (mesh, layout.tile)
+        if key not in self._programs:
+            self._programs[key] = Programs(self, layout)
+        return self._programs[key]
+
+    # --- one member (mapped over the population by Layout.map_members) ---
 
     def _init_member(self, keys, hyper):
         params, rule_state = self.rule.init(keys["init"])
@@ -198,25 +217,29 @@ def train_population(
     data=None,
     on_init: Callable[[dict], dict] | None = None,
     on_end: Callable[[dict], None] | None = None,
+    keep_params: bool = False,
 ) -> list[RunResult]:
     """Train P = len(configs) networks as one population; member i uses configs[i], seeds[i].
 
     All configs must share :meth:`Config.static_key`; they may differ in the scalar
-    hyperparameters ``POPULATION_SCALARS``. Member i's numbers equal those of a solo run with the
-    same config and seed. ``progress(updates)`` is called after each epoch with the number of
-    per-network updates just done. ``data`` overrides loading ``configs[0].dataset``.
+    hyperparameters ``POPULATION_SCALARS``. Member i's numbers equal those of a solo run with
+    the same config and seed, bitwise. ``progress(updates)`` is called after each epoch with the
+    number of per-network updates just done. ``data`` overrides loading ``configs[0].dataset``.
 
     ``on_init(state) -> state`` may replace the freshly initialised population state (a
     pytree with a leading member axis) before the first evaluation, and ``on_end(state)``
     receives the final one: :mod:`coagentnet.pretrain` chains two phases with them. Configs
-    with ``pretrain_epochs > 0`` are trained in those two phases.
+    with ``pretrain_epochs > 0`` are trained in those two phases. ``keep_params`` puts each
+    member's final parameters in its result (NumPy arrays).
     """
     check_population(configs, seeds)
     cfg = configs[0]
     if cfg.pretrain_epochs > 0:  # backprop first, then the rule: see coagentnet.pretrain
         from coagentnet.pretrain import pretrain_population
 
-        return pretrain_population(configs, seeds, progress=progress, data=data)
+        return pretrain_population(
+            configs, seeds, progress=progress, data=data, keep_params=keep_params
+        )
     if data is None and not cfg.is_stream:
         data = _load(cfg.dataset, cfg.data_dir, cfg.split_seed, cfg.normalize)
     trainer = _trainer(_static_config(cfg), data)
@@ -225,6 +248,7 @@ def train_population(
     P = len(configs)
     # Members split over the devices (every CPU core, or every GPU); padding rows come last.
     layout = population_layout(P)
+    programs = trainer.programs(layout)
     hyper, keys = layout.place(hyper), layout.place(keys)
     train_arrays = layout.replicate(trainer.train_arrays)
     eval_arrays = layout.replicate(trainer.eval_arrays)
@@ -236,7 +260,7 @@ def train_population(
         diverged = np.asarray(state["diverged"])
         # One transfer to the host, then NumPy slicing: indexing device arrays per member and
         # metric would dispatch P * metrics tiny device programs per evaluation.
-        by_split = jax.device_get(trainer.evaluate(state, hyper, keys, chunk, eval_arrays))
+        by_split = jax.device_get(programs.evaluate(state, hyper, keys, chunk, eval_arrays))
         evals = {s: {k: v[:, j] for k, v in by_split.items()} for j, s in enumerate(trainer.splits)}
         if train_metrics is not None:
             evals["training"] = jax.device_get(train_metrics)
@@ -251,7 +275,7 @@ def train_population(
             stopped[i] = diverged[i]
 
     start = time.perf_counter()
-    state = layout.place(trainer.init(keys, hyper))
+    state = layout.place(programs.init(keys, hyper))
     if on_init is not None:
         state = layout.place(on_init(layout.unpad(state)))
     record(0, 0, state)
@@ -259,7 +283,7 @@ def train_population(
     steps = trainer.source.steps_per_chunk
     for chunk in range(trainer.source.num_chunks):
         t0 = time.perf_counter()
-        state, train_metrics = trainer.run_chunk(state, hyper, keys, chunk, train_arrays)
+        state, train_metrics = programs.run_chunk(state, hyper, keys, chunk, train_arrays)
         jax.block_until_ready(state)
         if chunk == 0:
             compile_time = time.perf_counter() - t0
@@ -272,6 +296,7 @@ def train_population(
     if on_end is not None:
         on_end(layout.unpad(state))
     diverged = np.asarray(state["diverged"])
+    params = jax.device_get(state["params"]) if keep_params else None
     return [
         RunResult(
             config=configs[i],
@@ -282,6 +307,7 @@ def train_population(
             updates=trainer.source.num_chunks * steps,
             wall_time_s=wall,
             compile_time_s=compile_time,
+            params=None if params is None else jax.tree.map(lambda x, i=i: x[i], params),
         )
         for i in range(P)
     ]

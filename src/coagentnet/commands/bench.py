@@ -68,6 +68,15 @@ def add_parser(subparsers) -> None:
         "coagentnet.evaluation.MAX_CHUNK)",
     )
     p.add_argument(
+        "--member-tile",
+        type=int,
+        default=None,
+        metavar="T",
+        help="members per vmapped step (default: the engine's, 1 on a CPU; 0 vmaps a device's "
+        "whole population at once, which is faster for tiny networks but not bitwise "
+        "invariant to the grouping)",
+    )
+    p.add_argument(
         "--inline",
         action="store_true",
         help="measure in this process: faster, but peak memory is then not per measurement",
@@ -132,6 +141,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--repeats: must be > 0, got {args.repeats}")
     if args.eval_chunk is not None and args.eval_chunk <= 0:
         raise UsageError(f"--eval-chunk: must be > 0, got {args.eval_chunk}")
+    if args.member_tile is not None and args.member_tile < 0:
+        raise UsageError(f"--member-tile: must be >= 0, got {args.member_tile}")
     device = resolve_device(args.device, args.inline)
     populations = (
         _int_list("--populations", args.populations)
@@ -146,6 +157,7 @@ def run(args: argparse.Namespace) -> int:
         repeats=args.repeats,
         inline=args.inline,
         eval_chunk=args.eval_chunk,
+        member_tile=args.member_tile,
     )
     total = 2 * len(plan.measurements())  # each measures the coagent rule and backprop
     done = [0]

@@ -1,0 +1,86 @@
+"""Grouping invariance, bitwise: a run's numbers do not depend on the population it is in.
+
+For every rule family, the same (config, seed) is trained alone and twice, first and last, in
+a population of three whose middle member has another seed and learning rate; every metric at
+every evaluation and the final parameters must be identical to the last bit (no tolerance:
+coagentnet.devices says why this holds, and it must hold on any CPU). The backends are
+checked in test_backends.py, several CPU devices in test_devices.py.
+"""
+
+import jax
+import numpy as np
+import pytest
+
+from coagentnet.config import Config
+from coagentnet.train import train, train_population
+
+DIGITS = dict(dataset="digits", layers=2, units=8, epochs=2, batch_size=64, lr=2.0**-6)
+STREAM = dict(
+    dataset="correlated",
+    difficulty=0.95,
+    num_means=4,
+    batches_per_mean=25,
+    num_evals=4,
+    epochs=1,
+    layers=1,
+    units=16,
+    unit_type="gaussian",
+    activation="relu",
+    unit_std=1.0,
+    lr=2.0**-7,
+)
+TABULAR = dict(dataset="boston", normalize=True, epochs=3, batch_size=32, units=8, lr=2.0**-7)
+
+FAMILIES = {
+    "reinforce": dict(DIGITS, rule="reinforce"),
+    "reinforce+ema": dict(DIGITS, rule="reinforce", baseline="ema"),
+    "reinforce+state": dict(DIGITS, rule="reinforce", baseline="state"),
+    "reinforce+layer_state": dict(DIGITS, rule="reinforce", baseline="layer_state"),
+    "actor_critic": dict(DIGITS, rule="actor_critic", baseline="ema"),
+    "off_policy": dict(DIGITS, rule="off_policy", baseline="layer_state"),
+    "mc_critic": dict(DIGITS, rule="mc_critic"),
+    "straight_through": dict(DIGITS, rule="straight_through"),
+    "straight_through_gated": dict(DIGITS, rule="straight_through_gated"),
+    "backprop": dict(DIGITS, rule="backprop"),
+    "value_based": dict(DIGITS, rule="value_based", unit_type="categorical", num_actions=3),
+    "categorical": dict(DIGITS, rule="reinforce", unit_type="categorical", num_actions=3),
+    "explore+staged": dict(DIGITS, rule="reinforce", explore_units=3, staged=True, epochs=3),
+    "stream_gaussian": dict(STREAM, rule="reinforce", baseline="ema"),
+    "stream_off_policy": dict(STREAM, rule="off_policy", unit_type="bernoulli", layers=2),
+    "partition": dict(TABULAR, rule="reinforce", layers=2, unit_type="gaussian", partition="sd"),
+    "pretraining": dict(TABULAR, rule="reinforce", layers=1, unit_type="gaussian",
+                        pretrain_epochs=2),
+}
+#: One family runs in the quick suite; the rest carry the slow marker.
+QUICK = {"off_policy"}
+
+
+def _numbers(result):
+    """Everything a run records: its metric rows and its final parameters, as arrays."""
+    rows = [r[:4] for r in result.metrics]
+    values = np.array([r[4] for r in result.metrics])
+    return rows, values, [np.asarray(x) for x in jax.tree.leaves(result.params)]
+
+
+def _assert_identical(a, b):
+    rows_a, values_a, params_a = _numbers(a)
+    rows_b, values_b, params_b = _numbers(b)
+    assert rows_a == rows_b
+    np.testing.assert_array_equal(values_a, values_b)  # exact: no tolerance
+    assert a.diverged == b.diverged and a.final == b.final
+    assert len(params_a) == len(params_b) > 0
+    for x, y in zip(params_a, params_b, strict=True):
+        np.testing.assert_array_equal(x, y)
+
+
+@pytest.mark.parametrize(
+    "family",
+    [f if f in QUICK else pytest.param(f, marks=pytest.mark.slow) for f in FAMILIES],
+)
+def test_member_is_bitwise_its_solo_run(family):
+    target = Config(**FAMILIES[family])
+    mate = target.replace(lr=target.lr * 4)
+    solo = train(target, 7, keep_params=True)
+    first, _, last = train_population([target, mate, target], [7, 3, 7], keep_params=True)
+    _assert_identical(first, solo)
+    _assert_identical(last, solo)
