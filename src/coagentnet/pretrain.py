@@ -89,6 +89,7 @@ def run_phases(
     progress: Callable[[int], None] | None = None,
     data=None,
     keep_params: bool = False,
+    checkpoint=None,
 ) -> tuple[list[RunResult], list[RunResult]]:
     """Train both phases; return their results separately (phase 1, phase 2)."""
     from coagentnet.train import train_population
@@ -100,6 +101,7 @@ def run_phases(
         progress=progress,
         data=data,
         on_end=lambda state: ended.setdefault("state", state),
+        checkpoint=None if checkpoint is None else checkpoint.phase("pretrain"),
     )
     ema_seed = None
     if configs[0].baseline == "ema":  # the authors seeded it with backprop's loss
@@ -111,6 +113,7 @@ def run_phases(
         data=data,
         on_init=lambda state: copy_weights(state, ended["state"], ema_seed),
         keep_params=keep_params,
+        checkpoint=checkpoint,
     )
     return first, second
 
@@ -140,10 +143,12 @@ def pretrain_population(
     progress: Callable[[int], None] | None = None,
     data=None,
     keep_params: bool = False,
+    checkpoint=None,
 ) -> list[RunResult]:
     """Train a population with backprop pretraining; the same contract as ``train_population``
     (which dispatches here when ``pretrain_epochs > 0``)."""
     first, second = run_phases(
-        configs, seeds, progress=progress, data=data, keep_params=keep_params
+        configs, seeds, progress=progress, data=data, keep_params=keep_params,
+        checkpoint=checkpoint,
     )
     return [merge(c, a, b) for c, a, b in zip(configs, first, second, strict=True)]

@@ -20,6 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from coagentnet.batches import TrainingData, training_data
+from coagentnet.checkpoint import Checkpointer, Snapshot
 from coagentnet.config import POPULATION_SCALARS, Config, ConfigError
 from coagentnet.devices import population_layout
 from coagentnet.evaluation import eval_arrays, evaluate
@@ -218,6 +219,7 @@ def train_population(
     on_init: Callable[[dict], dict] | None = None,
     on_end: Callable[[dict], None] | None = None,
     keep_params: bool = False,
+    checkpoint: Checkpointer | None = None,
 ) -> list[RunResult]:
     """Train P = len(configs) networks as one population; member i uses configs[i], seeds[i].
 
@@ -230,7 +232,10 @@ def train_population(
     pytree with a leading member axis) before the first evaluation, and ``on_end(state)``
     receives the final one: :mod:`coagentnet.pretrain` chains two phases with them. Configs
     with ``pretrain_epochs > 0`` are trained in those two phases. ``keep_params`` puts each
-    member's final parameters in its result (NumPy arrays).
+    member's final parameters in its result (NumPy arrays). With a ``checkpoint``, the
+    population resumes from its last checkpoint if there is a valid one, and saves one at chunk
+    boundaries (:mod:`coagentnet.checkpoint`); the results are bitwise those of a run that was
+    never interrupted. The caller deletes it (``checkpoint.clear()``) once the results are safe.
     """
     check_population(configs, seeds)
     cfg = configs[0]
@@ -238,7 +243,8 @@ def train_population(
         from coagentnet.pretrain import pretrain_population
 
         return pretrain_population(
-            configs, seeds, progress=progress, data=data, keep_params=keep_params
+            configs, seeds, progress=progress, data=data, keep_params=keep_params,
+            checkpoint=checkpoint,
         )
     if data is None and not cfg.is_stream:
         data = _load(cfg.dataset, cfg.data_dir, cfg.split_seed, cfg.normalize)
@@ -278,20 +284,36 @@ def train_population(
     state = layout.place(programs.init(keys, hyper))
     if on_init is not None:
         state = layout.place(on_init(layout.unpad(state)))
-    record(0, 0, state)
     compile_time = 0.0
     steps = trainer.source.steps_per_chunk
-    for chunk in range(trainer.source.num_chunks):
+    first_chunk = 0
+    saved = None if checkpoint is None else checkpoint.load(jax.tree.leaves(state))
+    if saved is None:
+        record(0, 0, state)
+    else:  # resume: the state and records at the end of chunk saved.chunks
+        leaves = [jnp.asarray(x) for x in saved.leaves]
+        state = layout.place(jax.tree.unflatten(jax.tree.structure(state), leaves))
+        rows, final = saved.rows, saved.final
+        stopped[:] = saved.stopped
+        first_chunk, compile_time = saved.chunks, saved.compile_time_s
+        if progress is not None:
+            progress(first_chunk * steps)
+    for chunk in range(first_chunk, trainer.source.num_chunks):
+        if stopped.all():
+            break
         t0 = time.perf_counter()
         state, train_metrics = programs.run_chunk(state, hyper, keys, chunk, train_arrays)
         jax.block_until_ready(state)
         if chunk == 0:
             compile_time = time.perf_counter() - t0
         record((chunk + 1) * steps, chunk + 1, state, train_metrics)
+        last = chunk + 1 == trainer.source.num_chunks or stopped.all()
+        if checkpoint is not None and (checkpoint.due() or last):
+            # The last one too: pretraining's second phase resumes from the first's end.
+            leaves = [np.asarray(x) for x in jax.tree.leaves(jax.device_get(state))]
+            checkpoint.save(Snapshot(chunk + 1, leaves, rows, final, list(stopped), compile_time))
         if progress is not None:
             progress(steps)
-        if stopped.all():
-            break
     wall = time.perf_counter() - start
     if on_end is not None:
         on_end(layout.unpad(state))

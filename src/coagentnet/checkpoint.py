@@ -1,0 +1,229 @@
+"""Checkpoints: a population's whole training state on disk, so a killed run resumes mid-way.
+
+A checkpoint is written at a chunk boundary (an evaluation): the population state (parameters,
+optimiser and rule state, data-source state, divergence flags: every leaf, padding rows
+included), the metric rows recorded so far, which members have stopped, and the number of
+chunks done. Every PRNG key of a chunk is derived from the seeds and the chunk index, so a
+population resumed from chunk c computes exactly what the uninterrupted run computed after
+chunk c: its numbers are bitwise the same.
+
+Writes are atomic (a temporary file in the same folder, fsync, rename), so a kill leaves the
+previous checkpoint or the new one, never half of one. A checkpoint is trusted only when its
+key matches: a hash of the code (every source file of the package), the JAX/NumPy/Optax
+versions and the population's configs and seeds. Anything else (another version, another
+config, a corrupt or truncated file, other shapes) is ignored with a one-line warning and the
+population starts from scratch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import tempfile
+import time
+import zipfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+FORMAT = 1
+#: Default least wall time between two checkpoints of one population (seconds). A chunk that
+#: takes longer is checkpointed at every boundary.
+DEFAULT_INTERVAL_S = 120.0
+
+
+@lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """A hash of this package's source and the numerical libraries' versions."""
+    import jax
+    import optax
+
+    digest = hashlib.sha256()
+    root = Path(__file__).resolve().parent
+    for path in sorted(root.rglob("*.py")):
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(path.read_bytes())
+    for version in (jax.__version__, np.__version__, optax.__version__):
+        digest.update(version.encode())
+    return digest.hexdigest()
+
+
+def population_key(configs: Sequence, seeds: Sequence[int]) -> str:
+    """What a checkpoint must have been written for: code, configs and seeds, in order."""
+    text = json.dumps(
+        [code_fingerprint(), [repr(c) for c in configs], [int(s) for s in seeds]]
+    )
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass
+class Snapshot:
+    """What a population has done so far.
+
+    ``state``: the population state as NumPy leaves (flattened in ``jax.tree`` order);
+    ``rows[i]``/``final[i]``: member i's metric rows and final values; ``stopped[i]``: member
+    i diverged and records nothing more; ``chunks``: chunks done.
+    """
+
+    chunks: int
+    leaves: list[np.ndarray]
+    rows: list[list]
+    final: list[dict]
+    stopped: list[bool]
+    compile_time_s: float
+
+
+def _warn(message: str) -> None:
+    print(f"coagentnet: {message}", file=sys.stderr)
+
+
+class Checkpointer:
+    """The checkpoint file of one population: ``directory / f"{name}.npz"``.
+
+    ``interval_s``: least wall time between two saves (0: every chunk boundary).
+    ``warn``: where one-line warnings go (ignored checkpoints, failed saves).
+    """
+
+    def __init__(
+        self,
+        directory: str | Path,
+        name: str,
+        key: str,
+        *,
+        interval_s: float = DEFAULT_INTERVAL_S,
+        warn: Callable[[str], None] = _warn,
+    ):
+        self.path = Path(directory) / f"{name}.npz"
+        self.key = key
+        self.interval_s = interval_s
+        self.warn = warn
+        self._last = time.monotonic()
+        self._phases: list[Checkpointer] = []
+
+    def phase(self, name: str) -> Checkpointer:
+        """The checkpoint of a named phase of the same population (pretraining's first phase);
+        :meth:`clear` deletes it too."""
+        sub = Checkpointer(
+            self.path.parent,
+            f"{self.path.stem}.{name}",
+            f"{self.key}.{name}",
+            interval_s=self.interval_s,
+            warn=self.warn,
+        )
+        self._phases.append(sub)
+        return sub
+
+    def due(self) -> bool:
+        """Whether a save at this chunk boundary is due (see ``interval_s``)."""
+        return time.monotonic() - self._last >= self.interval_s
+
+    def save(self, snapshot: Snapshot) -> None:
+        """Write ``snapshot`` atomically; a failure to write only warns (training goes on)."""
+        meta = {
+            "format": FORMAT,
+            "key": self.key,
+            "chunks": snapshot.chunks,
+            "rows": snapshot.rows,
+            "final": snapshot.final,
+            "stopped": [bool(s) for s in snapshot.stopped],
+            "compile_time_s": snapshot.compile_time_s,
+        }
+        arrays = {f"leaf_{i}": np.asarray(x) for i, x in enumerate(snapshot.leaves)}
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".tmp-", suffix=".npz")
+            try:
+                with os.fdopen(fd, "wb") as f:
+                    np.savez(f, meta=np.array(json.dumps(meta)), **arrays)
+                    f.flush()
+                    os.fsync(f.fileno())
+                os.replace(tmp, self.path)
+            finally:
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
+            _fsync_dir(self.path.parent)
+        except OSError as err:
+            self.warn(f"checkpoint {self.path}: not written ({err.strerror or err})")
+        self._last = time.monotonic()
+
+    def load(self, like: Sequence[np.ndarray]) -> Snapshot | None:
+        """The saved snapshot, if there is one written for this population whose leaves have
+        the shapes and dtypes of ``like``; otherwise None (with a warning if a file was there).
+        """
+        if not self.path.exists():
+            return None
+        try:
+            with np.load(self.path, allow_pickle=False) as data:
+                meta = json.loads(str(data["meta"]))
+                leaves = [data[f"leaf_{i}"] for i in range(len(like))]
+                extra = len(data.files) - 1 - len(like)
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile, json.JSONDecodeError) as err:
+            self.warn(f"checkpoint {self.path}: ignored, unreadable ({type(err).__name__})")
+            return None
+        reason = self._mismatch(meta, leaves, like, extra)
+        if reason:
+            self.warn(f"checkpoint {self.path}: ignored, {reason}; starting from scratch")
+            return None
+        return Snapshot(
+            chunks=int(meta["chunks"]),
+            leaves=leaves,
+            rows=[[tuple(r) for r in rows] for rows in meta["rows"]],
+            final=meta["final"],
+            stopped=meta["stopped"],
+            compile_time_s=float(meta["compile_time_s"]),
+        )
+
+    def _mismatch(self, meta, leaves, like, extra: int) -> str | None:
+        if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+            return "another checkpoint format"
+        if meta.get("key") != self.key:
+            return "written by another code version or for other configs or seeds"
+        if extra != 0 or any(
+            a.shape != np.shape(b) or a.dtype != np.asarray(b).dtype
+            for a, b in zip(leaves, like, strict=True)
+        ):
+            return "its arrays do not match this population's state"
+        sizes = {len(meta.get(k, ())) for k in ("rows", "final", "stopped")}
+        if len(sizes) != 1:
+            return "its records are inconsistent"
+        return None
+
+    def clear(self) -> None:
+        """Delete the checkpoint and its phases' (its population is finished and stored)."""
+        for phase in self._phases:
+            phase.clear()
+        try:
+            self.path.unlink()
+        except FileNotFoundError:
+            pass
+
+
+def _fsync_dir(path: Path) -> None:
+    """Make a rename inside ``path`` durable (where the OS allows opening a folder)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def check_writable(directory: str | Path) -> None:
+    """Raise ``OSError`` naming ``directory`` unless checkpoints can be written there."""
+    directory = Path(directory)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".probe-")
+        os.close(fd)
+        os.unlink(tmp)
+    except OSError as err:
+        raise OSError(f"{directory}: cannot write checkpoints ({err.strerror or err})") from None
