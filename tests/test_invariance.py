@@ -7,11 +7,16 @@ coagentnet.devices says why this holds, and it must hold on any CPU). The backen
 checked in test_backends.py, several CPU devices in test_devices.py.
 """
 
+import os
+import subprocess
+import sys
+
 import jax
 import numpy as np
 import pytest
 
 from coagentnet.config import Config
+from coagentnet.devices import MEMBER_TILE_ENV, member_tile
 from coagentnet.train import train, train_population
 
 DIGITS = dict(dataset="digits", layers=2, units=8, epochs=2, batch_size=64, lr=2.0**-6)
@@ -84,3 +89,28 @@ def test_member_is_bitwise_its_solo_run(family):
     first, _, last = train_population([target, mate, target], [7, 3, 7], keep_params=True)
     _assert_identical(first, solo)
     _assert_identical(last, solo)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("isa", ["AVX2", "SSE4_2"])
+def test_invariance_holds_with_another_instruction_set(isa):
+    """XLA's CPU kernels are chosen by instruction set (``--xla_cpu_max_isa``): with SSE4.2 the
+    numbers themselves change (docs/PERFORMANCE.md), and grouping invariance must still hold
+    exactly. AVX2 stands for the CPUs without AVX-512."""
+    env = {**os.environ, "XLA_FLAGS": f"--xla_cpu_max_isa={isa}"}
+    test = f"{__file__}::test_member_is_bitwise_its_solo_run[off_policy]"
+    out = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", test],
+        capture_output=True, text=True, env=env, timeout=600,
+    )
+    assert out.returncode == 0, out.stdout[-2000:]
+
+
+def test_member_tile_comes_from_the_environment(monkeypatch):
+    monkeypatch.delenv(MEMBER_TILE_ENV, raising=False)
+    assert member_tile() == 1
+    monkeypatch.setenv(MEMBER_TILE_ENV, "0")
+    assert member_tile() == 0
+    monkeypatch.setenv(MEMBER_TILE_ENV, "two")
+    with pytest.raises(ValueError, match=MEMBER_TILE_ENV):
+        member_tile()

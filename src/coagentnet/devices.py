@@ -15,10 +15,12 @@ batch dimension or is folded into a GEMM's columns, which changes its blocking a
 order of its sums), and a last-bit difference in a logit next to its uniform draw flips a
 sampled unit, which training then amplifies. A per-member program has the same shapes, hence
 the same kernels, whatever P, the member's position or the device count: every member's
-numbers are bitwise those of a solo run. ``tile`` is 1 on a CPU (each core is kept busy by its
-own members; the cost is in docs/PERFORMANCE.md); a GPU needs many members per kernel to be
-busy, so it runs tiles of :data:`GPU_TILE` members, vmapped within a tile, and a population is
-padded to whole tiles (a solo run then computes a tile of copies of itself).
+numbers are bitwise those of a solo run. ``tile`` is 1 by default, on every platform (the cost
+on a CPU is in docs/PERFORMANCE.md). Tiles of T > 1 members, vmapped within a tile, are faster
+for tiny networks but are not invariant: on a CPU a member's numbers then depend on its
+tile-mates (seen at T = 4), which is why they are only an opt-in (``$COAGENTNET_MEMBER_TILE``,
+``coagentnet bench --member-tile``). On a GPU, where one member per kernel leaves the device
+mostly idle, the trade-off has not been measured yet.
 
 A population whose size P is not a multiple of ``shards * tile`` is padded with copies of its
 last member; the copies' results are ignored.
@@ -34,8 +36,9 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-#: Members per vmapped step on a GPU (see the module docstring); 1 on a CPU.
-GPU_TILE = 256
+#: Environment variable overriding the members per vmapped step (see the module docstring;
+#: 0 vmaps a device's whole population at once).
+MEMBER_TILE_ENV = "COAGENTNET_MEMBER_TILE"
 
 #: Environment variable overriding how many CPU devices :func:`use_cpu_cores` asks for
 #: (``1`` keeps JAX's single CPU device).
@@ -142,22 +145,27 @@ class Layout:
         return jax.device_put(tree, self.replicated)
 
 
-def member_tile(platform: str) -> int:
-    """Members per vmapped step on ``platform``: 1 on a CPU, :data:`GPU_TILE` elsewhere."""
-    return 1 if platform == "cpu" else GPU_TILE
+def member_tile() -> int:
+    """Members per vmapped step: ``$COAGENTNET_MEMBER_TILE``, else 1 (bitwise invariant)."""
+    text = os.environ.get(MEMBER_TILE_ENV, "").strip()
+    if not text:
+        return 1
+    if not text.isdigit():
+        raise ValueError(f"{MEMBER_TILE_ENV}: expected an integer >= 0, got {text!r}")
+    return int(text)
 
 
 def population_layout(size: int, devices: list | None = None, tile: int | None = None) -> Layout:
     """The layout of a population of ``size`` members over ``devices`` (default: JAX's).
 
     Uses ``min(size, len(devices))`` devices, so a single network stays on one device.
-    ``tile``: members per vmapped step (default :func:`member_tile` of the devices' platform);
+    ``tile``: members per vmapped step (default :func:`member_tile`);
     0 vmaps all of a device's members in one step, the formulation that is *not* bitwise
     invariant (kept for ``coagentnet bench --member-tile 0``, which measures what invariance
     costs).
     """
     devices = list(jax.devices() if devices is None else devices)
-    tile = member_tile(devices[0].platform) if tile is None else tile
+    tile = member_tile() if tile is None else tile
     shards = max(1, min(size, len(devices)))
     tile = tile or -(-size // shards)
     padded = -(-size // (shards * tile)) * shards * tile
