@@ -103,20 +103,17 @@ class Checkpointer:
         self.interval_s = interval_s
         self.warn = warn
         self._last = time.monotonic()
-        self._phases: list[Checkpointer] = []
 
     def phase(self, name: str) -> Checkpointer:
         """The checkpoint of a named phase of the same population (pretraining's first phase);
         :meth:`clear` deletes it too."""
-        sub = Checkpointer(
+        return Checkpointer(
             self.path.parent,
             f"{self.path.stem}.{name}",
             f"{self.key}.{name}",
             interval_s=self.interval_s,
             warn=self.warn,
         )
-        self._phases.append(sub)
-        return sub
 
     def due(self) -> bool:
         """Whether a save at this chunk boundary is due (see ``interval_s``)."""
@@ -195,12 +192,11 @@ class Checkpointer:
 
     def clear(self) -> None:
         """Delete the checkpoint and its phases' (its population is finished and stored)."""
-        for phase in self._phases:
-            phase.clear()
-        try:
-            self.path.unlink()
-        except FileNotFoundError:
-            pass
+        for path in [self.path, *self.path.parent.glob(f"{self.path.stem}.*.npz")]:
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                pass
 
 
 def _fsync_dir(path: Path) -> None:
