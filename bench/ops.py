@@ -63,12 +63,12 @@ def op_origins(hlo: str) -> dict[str, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from coagentnet.devices import use_cpu_cores
+    from coagentnet.training.devices import use_cpu_cores
 
     use_cpu_cores()  # the layout coagentnet bench measures
     import jax
 
-    from coagentnet.bench import CASES, _prepare, steps_for
+    from coagentnet.bench.measure import CASES, _prepare, steps_for
 
     parser = argparse.ArgumentParser(prog="python -m bench.ops", description=__doc__)
     parser.add_argument("case", choices=sorted(CASES))

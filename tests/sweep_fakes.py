@@ -19,8 +19,8 @@ import time
 
 import numpy as np
 
-from coagentnet.plan import canonical_json
-from coagentnet.results import RunResult
+from coagentnet.sweeps.plan import canonical_json
+from coagentnet.training.results import RunResult
 
 UPDATES_PER_EPOCH = 10
 

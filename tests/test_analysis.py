@@ -6,12 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from coagentnet import analysis
-from coagentnet.analysis import Frames, Protocol
+from coagentnet.analysis import frames as analysis
+from coagentnet.analysis.frames import Frames, Protocol
 from coagentnet.config import Config
-from coagentnet.plan import make_run
-from coagentnet.results import RunResult
-from coagentnet.store import Store
+from coagentnet.sweeps.plan import make_run
+from coagentnet.sweeps.store import Store
+from coagentnet.training.results import RunResult
 
 STEPS = (0, 10, 20)
 

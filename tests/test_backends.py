@@ -9,16 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from coagentnet.backends import (
+from coagentnet.sweeps.backends import (
     LocalBackend,
     ProcessBackend,
     RayBackend,
     execute,
     run_population,
 )
-from coagentnet.plan import plan
-from coagentnet.store import Store
-from coagentnet.sweepfile import parse
+from coagentnet.sweeps.plan import plan
+from coagentnet.sweeps.store import Store
+from coagentnet.sweeps.sweepfile import parse
 
 import sweep_fakes
 
@@ -159,7 +159,7 @@ TINY = {"dataset": "digits", "units": 8, "epochs": 1, "batch_size": 64}
 @pytest.fixture(scope="module")
 def tiny_local(tmp_path_factory):
     """The tiny real sweep run locally, each run alone (the reference for the others)."""
-    pytest.importorskip("coagentnet.train")
+    pytest.importorskip("coagentnet.training.loop")
     sweep = parse({"base": TINY, "grid": {"lr": [2.0**-8, 2.0**-5]}, "seeds": 2})
     path = tmp_path_factory.mktemp("tiny") / "local.sqlite"
     summary = _execute(path, sweep.runs, LocalBackend(), max_population=1)

@@ -5,10 +5,10 @@ import math
 
 import pytest
 
-from coagentnet import bench
+from coagentnet.bench import measure as bench
 from coagentnet.cli import main
 from coagentnet.commands.bench import gpu_available
-from coagentnet.evaluation import MAX_CHUNK
+from coagentnet.training.evaluation import MAX_CHUNK
 
 TINY = ["--steps", "5", "--repeats", "2"]
 

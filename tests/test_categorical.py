@@ -12,12 +12,12 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from coagentnet import exact
 from coagentnet.config import Config
-from coagentnet.network import rollout
-from coagentnet.rules import Problem, critic_signals, make_rule
-from coagentnet.train import train_population
-from coagentnet.units import Units
+from coagentnet.model import exact
+from coagentnet.model.network import rollout
+from coagentnet.model.units import Units
+from coagentnet.rules.coagent import Problem, critic_signals, make_rule
+from coagentnet.training.loop import train_population
 
 from ztest import critical_z
 

@@ -9,11 +9,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from coagentnet.batches import training_data
 from coagentnet.config import POPULATION_SCALARS, Config
 from coagentnet.data import load_dataset
-from coagentnet.devices import population_layout
-from coagentnet.train import Trainer, _member_keys, _stack
+from coagentnet.training.batches import training_data
+from coagentnet.training.devices import population_layout
+from coagentnet.training.loop import Trainer, _member_keys, _stack
 
 DATA = load_dataset("digits")
 
@@ -68,8 +68,8 @@ jax.config.update("jax_num_cpu_devices", 2)
 import numpy as np
 from coagentnet.config import Config
 from coagentnet.data import load_dataset
-from coagentnet.devices import population_layout
-from coagentnet.train import train, train_population
+from coagentnet.training.devices import population_layout
+from coagentnet.training.loop import train, train_population
 
 data = load_dataset("digits")
 good = Config(rule="reinforce", baseline="ema", optimizer="sgd", layers=2, units=8,

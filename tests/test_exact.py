@@ -4,10 +4,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from coagentnet import exact
-from coagentnet.losses import task_loss
-from coagentnet.network import rollout
-from coagentnet.units import Units
+from coagentnet.model import exact
+from coagentnet.model.losses import task_loss
+from coagentnet.model.network import rollout
+from coagentnet.model.units import Units
 
 from tiny import PROBLEM, tiny_batch, tiny_rule
 

@@ -10,13 +10,13 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from coagentnet import exploration
 from coagentnet.config import Config, ConfigError
-from coagentnet.network import rollout
-from coagentnet.rules import Problem, make_rule
-from coagentnet.sweepfile import parse
-from coagentnet.train import train_population
-from coagentnet.units import units_from_config
+from coagentnet.model.network import rollout
+from coagentnet.model.units import units_from_config
+from coagentnet.rules import exploration
+from coagentnet.rules.coagent import Problem, make_rule
+from coagentnet.sweeps.sweepfile import parse
+from coagentnet.training.loop import train_population
 
 from tiny import HYPER
 from ztest import critical_z

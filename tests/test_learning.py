@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from coagentnet.config import Config
-from coagentnet.train import train_population
+from coagentnet.training.loop import train_population
 
 CASES = [
     ("backprop", {}, 15, 0.90),

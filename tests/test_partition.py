@@ -11,13 +11,13 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from coagentnet import partition
 from coagentnet.config import Config, ConfigError
-from coagentnet.network import linear, rollout
-from coagentnet.rules import Problem, make_rule
-from coagentnet.sweepfile import parse
-from coagentnet.train import train_population
-from coagentnet.units import Units
+from coagentnet.model import partition
+from coagentnet.model.network import linear, rollout
+from coagentnet.model.units import Units
+from coagentnet.rules.coagent import Problem, make_rule
+from coagentnet.sweeps.sweepfile import parse
+from coagentnet.training.loop import train_population
 
 from tiny import HYPER, flat, network_part
 from ztest import critical_z, passes

@@ -3,7 +3,7 @@
 import re
 
 from coagentnet.config import Config
-from coagentnet.plan import make_run, member_bytes, plan, run_id
+from coagentnet.sweeps.plan import make_run, member_bytes, plan, run_id
 
 
 def test_run_id_is_stable_short_and_sensitive():

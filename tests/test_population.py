@@ -5,7 +5,7 @@ import pytest
 
 from coagentnet.config import Config
 from coagentnet.data import load_dataset
-from coagentnet.train import train, train_population
+from coagentnet.training.loop import train, train_population
 
 DATA = load_dataset("digits")
 

@@ -7,11 +7,11 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from coagentnet import pretrain
 from coagentnet.config import Config, ConfigError
 from coagentnet.data import load_dataset
-from coagentnet.sweepfile import parse
-from coagentnet.train import train_population
+from coagentnet.sweeps.sweepfile import parse
+from coagentnet.training import pretrain
+from coagentnet.training.loop import train_population
 
 #: Digits, 2 x 32 Gaussian ReLU units (std 1), batch 16, lr 2^-7 (RMSprop): 5 epochs of
 #: backprop, then 3 of reinforce + ema with SGD at lr/128, seeds 0-4.

@@ -8,9 +8,10 @@ import sqlite3
 
 import pytest
 
-from coagentnet import reproduce, sweepfile
 from coagentnet.cli import main
-from coagentnet.store import Store
+from coagentnet.reproduce import runner as reproduce
+from coagentnet.sweeps import sweepfile
+from coagentnet.sweeps.store import Store
 
 TINY = """
 name: mnist_shallow

@@ -10,16 +10,16 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from coagentnet import staged
-from coagentnet.batches import training_data
 from coagentnet.config import POPULATION_SCALARS, Config, ConfigError
 from coagentnet.data import load_dataset
-from coagentnet.exploration import training_masks
-from coagentnet.network import rollout
-from coagentnet.rules import Problem, make_rule
-from coagentnet.sweepfile import parse
-from coagentnet.train import Trainer, _member_keys, train_population
-from coagentnet.units import Units
+from coagentnet.model.network import rollout
+from coagentnet.model.units import Units
+from coagentnet.rules import staged
+from coagentnet.rules.coagent import Problem, make_rule
+from coagentnet.rules.exploration import training_masks
+from coagentnet.sweeps.sweepfile import parse
+from coagentnet.training.batches import training_data
+from coagentnet.training.loop import Trainer, _member_keys, train_population
 
 from tiny import HYPER
 

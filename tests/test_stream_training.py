@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from coagentnet.config import Config, ConfigError
-from coagentnet.train import train, train_population
+from coagentnet.training.loop import train, train_population
 
 GAUSSIAN = dict(
     dataset="correlated",
@@ -48,7 +48,7 @@ def test_stream_options_are_validated():
 PEAK_RSS = """
 import json, resource, sys
 from coagentnet.config import Config
-from coagentnet.train import train
+from coagentnet.training.loop import train
 cfg = Config(**json.loads(sys.argv[1]))
 result = train(cfg, 0)
 print(json.dumps({"rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,

@@ -11,10 +11,10 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from coagentnet import exact
-from coagentnet.losses import score_function_surrogate, task_loss
-from coagentnet.network import rollout
-from coagentnet.units import Units
+from coagentnet.model import exact
+from coagentnet.model.losses import score_function_surrogate, task_loss
+from coagentnet.model.network import rollout
+from coagentnet.model.units import Units
 
 from tiny import CTX, PROBLEM, flat, network_part, tiny_batch, tiny_rule
 from ztest import critical_z, passes, z_scores
@@ -137,7 +137,7 @@ def test_stochastic_readout_reinforce_matches_exact_gradient():
     # Regression with a Gaussian read-out trained by REINFORCE: E[(m + std eps - y)^2] is
     # (m - y)^2 + std^2, so the exact gradient is that of the deterministic expected loss.
     from coagentnet.config import Config
-    from coagentnet.rules import Problem, make_rule
+    from coagentnet.rules.coagent import Problem, make_rule
 
     problem = Problem(in_dim=3, out_dim=1, task="regression")
     cfg = Config(

@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from coagentnet.units import Units
+from coagentnet.model.units import Units
 
 KEY = jax.random.PRNGKey(0)
 

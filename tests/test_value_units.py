@@ -8,13 +8,13 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from coagentnet import value_units
 from coagentnet.config import POPULATION_SCALARS, Config, ConfigError
 from coagentnet.data import load_dataset
-from coagentnet.losses import task_loss
-from coagentnet.network import linear
-from coagentnet.rules import Problem, make_rule
-from coagentnet.train import train_population
+from coagentnet.model.losses import task_loss
+from coagentnet.model.network import linear
+from coagentnet.rules import value_based as value_units
+from coagentnet.rules.coagent import Problem, make_rule
+from coagentnet.training.loop import train_population
 
 from tiny import HYPER
 

@@ -6,7 +6,7 @@ import jax
 import jax.numpy as jnp
 
 from coagentnet.config import Config
-from coagentnet.rules import Problem, make_rule
+from coagentnet.rules.coagent import Problem, make_rule
 
 PROBLEM = Problem(in_dim=3, out_dim=3, task="classification")
 

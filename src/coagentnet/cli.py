@@ -46,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     if argv is None:  # a real command line (not a library call): one JAX device per CPU core
-        from coagentnet.devices import use_cpu_cores
+        from coagentnet.training.devices import use_cpu_cores
 
         use_cpu_cores()
     parser = build_parser()

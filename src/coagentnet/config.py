@@ -256,7 +256,7 @@ def validate(cfg: Config) -> None:
         raise ConfigError(f"stochastic_readout: needs a policy-gradient rule, not {cfg.rule!r}")
     if cfg.is_coagent and cfg.layers == 0 and (cfg.has_critics or not cfg.stochastic_readout):
         raise ConfigError(f"layers: {cfg.rule} needs at least one stochastic hidden layer")
-    from coagentnet import studies
+    from coagentnet import study_options as studies
 
     studies.validate(cfg)  # exploration, staged, partition, value-based, pretraining options
 

@@ -21,7 +21,7 @@ DEVICES = ("auto", "cpu", "gpu")
 
 
 def add_parser(subparsers) -> None:
-    from coagentnet.bench import CASES, DEFAULT_CASES
+    from coagentnet.bench.measure import CASES, DEFAULT_CASES
 
     p = subparsers.add_parser(
         "bench", help="measure training throughput (updates/s) and memory", description=__doc__
@@ -65,7 +65,7 @@ def add_parser(subparsers) -> None:
         default=None,
         metavar="E",
         help="examples per evaluation chunk (default: the engine's, "
-        "coagentnet.evaluation.MAX_CHUNK)",
+        "coagentnet.training.evaluation.MAX_CHUNK)",
     )
     p.add_argument(
         "--inline",
@@ -117,7 +117,7 @@ def resolve_device(device: str, inline: bool) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from coagentnet import bench
+    from coagentnet.bench import measure as bench
 
     cases = [c.strip() for c in args.configs.split(",") if c.strip()]
     unknown = [c for c in cases if c not in bench.CASES]

@@ -25,7 +25,7 @@ def add_parser(subparsers) -> None:
 
 def run(args) -> int:
     from coagentnet.cli import UsageError
-    from coagentnet.reproduce import build_report, read_meta
+    from coagentnet.reproduce.runner import build_report, read_meta
 
     src = Path(args.store)
     if src.is_dir():

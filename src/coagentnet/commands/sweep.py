@@ -47,9 +47,9 @@ def default_store(name: str) -> Path:
 
 
 def run(args) -> int:
-    from coagentnet import backends, plan, sweepfile
     from coagentnet.cli import UsageError
-    from coagentnet.store import COMPLETE
+    from coagentnet.sweeps import backends, plan, sweepfile
+    from coagentnet.sweeps.store import COMPLETE
 
     # every check happens here, before any work
     sweep = sweepfile.load(args.file, preset=args.preset)
@@ -115,7 +115,7 @@ def open_store(path: Path, readonly: bool = False):
     import sqlite3
 
     from coagentnet.cli import UsageError
-    from coagentnet.store import Store, StoreError
+    from coagentnet.sweeps.store import Store, StoreError
 
     try:
         return Store(path, readonly=readonly)
@@ -128,8 +128,8 @@ def _check_trainer(trainer: str, load: bool) -> None:
     importing JAX in a driver that then starts Ray or spawns workers buys nothing."""
     import importlib.util
 
-    from coagentnet import backends
     from coagentnet.cli import UsageError
+    from coagentnet.sweeps import backends
 
     module = trainer.partition(":")[0]
     try:
@@ -146,8 +146,8 @@ def _bytes(memory_mb: float | None) -> int | None:
 
 
 def _backend(args, trainer, workers):
-    from coagentnet import backends
     from coagentnet.cli import UsageError
+    from coagentnet.sweeps import backends
 
     if args.backend == "local":
         return backends.LocalBackend(trainer)
@@ -167,7 +167,7 @@ def _backend(args, trainer, workers):
 
 
 def _print_plan(sweep, todo, pops, store_path) -> None:
-    from coagentnet.plan import member_bytes
+    from coagentnet.sweeps.plan import member_bytes
 
     merged = f" ({sweep.duplicates} duplicate grid points merged)" if sweep.duplicates else ""
     print(

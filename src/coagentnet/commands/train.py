@@ -15,10 +15,10 @@ import sys
 import time
 from dataclasses import fields
 
+from coagentnet.analysis.stats import mean_se
 from coagentnet.cli import UsageError
 from coagentnet.config import CRITIC_OPTIONS, STREAM, Config, check_critic_options, field_docs
-from coagentnet.results import RunResult
-from coagentnet.stats import mean_se
+from coagentnet.training.results import RunResult
 
 #: Flags that are spelled differently from their Config field.
 _RENAMED = {"eval_mode": None}  # --greedy / --sampled instead
@@ -115,7 +115,7 @@ def _summary(results: list[RunResult]) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    from coagentnet.train import train_population
+    from coagentnet.training.loop import train_population
 
     if args.seeds <= 0:
         raise UsageError(f"--seeds: must be > 0, got {args.seeds}")

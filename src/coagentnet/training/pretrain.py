@@ -29,7 +29,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from coagentnet.config import Config, ConfigError
-from coagentnet.results import RunResult
+from coagentnet.training.results import RunResult
 
 #: Fields the backprop phase shares with the run (data, architecture, optimisation).
 CARRIED = (
@@ -90,7 +90,7 @@ def run_phases(
     data=None,
 ) -> tuple[list[RunResult], list[RunResult]]:
     """Train both phases; return their results separately (phase 1, phase 2)."""
-    from coagentnet.train import train_population
+    from coagentnet.training.loop import train_population
 
     ended: dict = {}
     first = train_population(

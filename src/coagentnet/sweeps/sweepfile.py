@@ -50,7 +50,7 @@ from pathlib import Path
 import yaml
 
 from coagentnet.config import Config, ConfigError, check_critic_options
-from coagentnet.plan import Run, make_run
+from coagentnet.sweeps.plan import Run, make_run
 
 TOP_KEYS = ("name", "description", "base", "grid", "seeds", "population", "presets")
 PRESET_KEYS = ("description", "base", "grid", "seeds", "population")

@@ -18,13 +18,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from coagentnet.batches import TrainingData, training_data
 from coagentnet.config import POPULATION_SCALARS, Config, ConfigError
-from coagentnet.devices import population_layout
-from coagentnet.evaluation import eval_arrays, evaluate
-from coagentnet.optim import make_optimizer, scale_updates
-from coagentnet.results import RunResult
-from coagentnet.rules import make_rule
+from coagentnet.rules.coagent import make_rule
+from coagentnet.training.batches import TrainingData, training_data
+from coagentnet.training.devices import population_layout
+from coagentnet.training.evaluation import eval_arrays, evaluate
+from coagentnet.training.optim import make_optimizer, scale_updates
+from coagentnet.training.results import RunResult
 
 
 def _member_keys(seed: int) -> dict:
@@ -214,7 +214,7 @@ def train_population(
     check_population(configs, seeds)
     cfg = configs[0]
     if cfg.pretrain_epochs > 0:  # backprop first, then the rule: see coagentnet.pretrain
-        from coagentnet.pretrain import pretrain_population
+        from coagentnet.training.pretrain import pretrain_population
 
         return pretrain_population(configs, seeds, progress=progress, data=data)
     if data is None and not cfg.is_stream:

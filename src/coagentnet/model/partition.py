@@ -21,8 +21,8 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from coagentnet.network import Trace, layer_action, layer_policy, readout
-from coagentnet.units import Units
+from coagentnet.model.network import Trace, layer_action, layer_policy, readout
+from coagentnet.model.units import Units
 
 
 def blocks(layout: str, stochastic_readout: bool) -> list[tuple[int, ...]]:

@@ -25,10 +25,10 @@ import jax.numpy as jnp
 from jax.scipy.special import xlogy
 
 from coagentnet.config import Config
-from coagentnet.losses import task_loss
-from coagentnet.network import init_network, layer_policy, linear
-from coagentnet.rules import Problem, Rule, _prediction_stats
-from coagentnet.units import Units
+from coagentnet.model.losses import task_loss
+from coagentnet.model.network import init_network, layer_policy, linear
+from coagentnet.model.units import Units
+from coagentnet.rules.coagent import Problem, Rule, _prediction_stats
 
 #: The decaying schedule: epsilon_n = max(EPSILON_FINAL, EPSILON_START - EPSILON_STEP * n).
 EPSILON_START, EPSILON_STEP, EPSILON_FINAL = 1.0, 1e-4, 0.01

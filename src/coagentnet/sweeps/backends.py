@@ -27,11 +27,11 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from coagentnet.plan import Population
-from coagentnet.results import RunResult
-from coagentnet.store import Store
+from coagentnet.sweeps.plan import Population
+from coagentnet.sweeps.store import Store
+from coagentnet.training.results import RunResult
 
-DEFAULT_TRAINER = "coagentnet.train:train_population"
+DEFAULT_TRAINER = "coagentnet.training.loop:train_population"
 #: Testing hook: a ``module:function`` trainer that ``coagentnet sweep`` uses instead of the
 #: real one (the resume test injects a slow fake trainer through it). Not for users.
 TRAINER_ENV = "COAGENTNET_TRAINER"

@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from coagentnet.analysis.stats import area_under_curve, bootstrap_ci, mean_se, tail_mean
 from coagentnet.config import POPULATION_SCALARS
-from coagentnet.stats import area_under_curve, bootstrap_ci, mean_se, tail_mean
 
 #: Seed of every bootstrap interval in tables and reports (explicit, so reports repeat).
 BOOTSTRAP_SEED = 0
@@ -54,7 +54,7 @@ class Frames:
 
 def load(store, ids: Sequence[str] | None = None) -> Frames:
     """Frames of the complete (done or diverged) runs of a store (a Store or a path)."""
-    from coagentnet.store import COMPLETE, Store
+    from coagentnet.sweeps.store import COMPLETE, Store
 
     own = not hasattr(store, "runs")
     if own:

@@ -15,7 +15,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from coagentnet.units import Units
+from coagentnet.model.units import Units
 
 
 class Trace(NamedTuple):

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from coagentnet import plots
-from coagentnet.analysis import Frames, Protocol, Selection, band, method_label, sensitivity
+from coagentnet.analysis import plots
+from coagentnet.analysis.frames import Frames, Protocol, Selection, band, method_label, sensitivity
 
 KINDS = ("curves", "sensitivity", "layers", "selected")
 _NAMES = {

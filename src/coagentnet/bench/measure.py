@@ -343,11 +343,11 @@ def _prepare(
     import jax
     import jax.numpy as jnp
 
-    from coagentnet.batches import training_data
     from coagentnet.config import POPULATION_SCALARS
-    from coagentnet.devices import population_layout
-    from coagentnet.evaluation import eval_arrays
-    from coagentnet.train import Trainer, _member_keys, _stack
+    from coagentnet.training.batches import training_data
+    from coagentnet.training.devices import population_layout
+    from coagentnet.training.evaluation import eval_arrays
+    from coagentnet.training.loop import Trainer, _member_keys, _stack
 
     cfg, data = bench_config(case, kind, steps, repeats)
     prepared = training_data(cfg, data)
@@ -427,7 +427,7 @@ def run_worker(spec: dict, device: str, timeout_s: float) -> list[dict]:
     env = dict(os.environ)
     if device == "cpu":
         env["JAX_PLATFORMS"] = "cpu"  # never touch (or preallocate) a GPU for a CPU run
-    cmd = [sys.executable, "-m", "coagentnet.bench", json.dumps(spec)]
+    cmd = [sys.executable, "-m", "coagentnet.bench.measure", json.dumps(spec)]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout_s)
     except subprocess.TimeoutExpired:
@@ -458,7 +458,7 @@ def _failed(spec: dict, error: str) -> list[dict]:
 
 def run(plan: Plan, progress: Callable[[dict], None] | None = None) -> dict:
     """Run every measurement of ``plan``; returns the JSON-ready report."""
-    from coagentnet.evaluation import MAX_CHUNK
+    from coagentnet.training.evaluation import MAX_CHUNK
 
     started = time.time()
     load_before = _loadavg()
@@ -700,7 +700,7 @@ def _hours(seconds: float) -> str:
 
 
 def _worker_main(argv: list[str]) -> int:
-    from coagentnet.devices import use_cpu_cores
+    from coagentnet.training.devices import use_cpu_cores
 
     use_cpu_cores()  # as the command line does for train and sweep
     spec = json.loads(argv[0])

@@ -25,15 +25,16 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from coagentnet import baselines, critics, exploration, partition, staged
 from coagentnet.config import Config, ConfigError
-from coagentnet.losses import (
+from coagentnet.model import baselines, critics, partition
+from coagentnet.model.losses import (
     regression_loss,
     score_function_surrogate,
     task_loss,
 )
-from coagentnet.network import Trace, init_linear, init_network, linear, rollout
-from coagentnet.units import Units, units_from_config
+from coagentnet.model.network import Trace, init_linear, init_network, linear, rollout
+from coagentnet.model.units import Units, units_from_config
+from coagentnet.rules import exploration, staged
 
 
 @dataclass(frozen=True)
@@ -273,7 +274,7 @@ def backprop_rule(cfg: Config, problem: Problem) -> Rule:
 
 def value_based_rule(cfg: Config, problem: Problem) -> Rule:
     """Value-based units (SPEC.md section 4): see :mod:`coagentnet.value_units`."""
-    from coagentnet.value_units import value_based_rule as make  # it imports this module
+    from coagentnet.rules.value_based import value_based_rule as make  # it imports this module
 
     return make(cfg, problem)
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from coagentnet.network import init_linear, linear
+from coagentnet.model.network import init_linear, linear
 
 BOOTSTRAPS = ("sampled", "greedy", "monte_carlo")
 

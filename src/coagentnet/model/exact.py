@@ -15,9 +15,9 @@ import itertools
 import jax
 import jax.numpy as jnp
 
-from coagentnet.losses import task_loss
-from coagentnet.network import greedy_continuation, linear
-from coagentnet.units import Units
+from coagentnet.model.losses import task_loss
+from coagentnet.model.network import greedy_continuation, linear
+from coagentnet.model.units import Units
 
 BERNOULLI = Units("bernoulli")
 

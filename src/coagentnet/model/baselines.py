@@ -21,8 +21,8 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from coagentnet.losses import regression_loss
-from coagentnet.network import Trace, init_linear, linear
+from coagentnet.model.losses import regression_loss
+from coagentnet.model.network import Trace, init_linear, linear
 
 
 def init(kind: str, state_dims: tuple[int, ...]) -> tuple[dict, dict]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from coagentnet import staged
+from coagentnet.rules import staged
 
 #: Folded into a key to draw subsets, so that drawing them never changes the rollout's key
 #: (hence k = U reproduces the plain rule bit for bit).

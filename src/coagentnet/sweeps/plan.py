@@ -22,7 +22,7 @@ import sys
 from dataclasses import dataclass
 
 from coagentnet.config import Config
-from coagentnet.evaluation import MAX_CHUNK
+from coagentnet.training.evaluation import MAX_CHUNK
 
 #: Fallback data shapes (inputs D, outputs C, examples N) for the memory estimate only.
 #: Unknown names get the MNIST shape, which is larger than every small embedded set.

@@ -26,9 +26,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from coagentnet import analysis, report
-from coagentnet.analysis import Protocol
-from coagentnet.figures import Fig, draw
+from coagentnet.analysis import frames as analysis
+from coagentnet.analysis import html as report
+from coagentnet.analysis.figures import Fig, draw
+from coagentnet.analysis.frames import Protocol
 
 PRESETS = ("quick", "paper")
 META_KEY = "reproduce"
@@ -327,8 +328,8 @@ def run_study(
     load (e.g. a config field this version lacks) is logged and skipped, so one broken
     study does not stop the others.
     """
-    from coagentnet import backends, plan, sweepfile
-    from coagentnet.store import COMPLETE, Store
+    from coagentnet.sweeps import backends, plan, sweepfile
+    from coagentnet.sweeps.store import COMPLETE, Store
 
     log = RunLog(st.name)
     t0 = time.perf_counter()
@@ -385,7 +386,7 @@ def run_study(
 
 def read_meta(path: Path) -> dict:
     """The reproduce note of a store ({} for a store made by ``coagentnet sweep``)."""
-    from coagentnet.store import Store
+    from coagentnet.sweeps.store import Store
 
     with Store(path, readonly=True) as store:
         text = store.get_meta(META_KEY)
@@ -456,7 +457,7 @@ class Analysed:
 
 def analyse_store(path: Path, fig_dir: Path) -> Analysed:
     """Analyse one store and draw its figures into ``fig_dir``."""
-    from coagentnet import plots
+    from coagentnet.analysis import plots
 
     meta = read_meta(path)
     frames = analysis.load(path, meta.get("runs"))
@@ -485,7 +486,7 @@ def analyse_store(path: Path, fig_dir: Path) -> Analysed:
 
 def _versions(path: Path) -> dict[str, str]:
     """Training versions and devices recorded in a store's runs."""
-    from coagentnet.store import Store
+    from coagentnet.sweeps.store import Store
 
     out: dict[str, set] = {}
     with Store(path, readonly=True) as store:
@@ -499,7 +500,7 @@ def _versions(path: Path) -> dict[str, str]:
 
 def preset_description(meta: dict) -> str:
     """The description the sweep file gives its preset (what it runs, on which data)."""
-    from coagentnet import sweepfile
+    from coagentnet.sweeps import sweepfile
 
     try:
         data = sweepfile.read(meta["file"])

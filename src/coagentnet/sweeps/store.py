@@ -29,8 +29,8 @@ import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from coagentnet.plan import Run, canonical_json
-from coagentnet.results import RunResult
+from coagentnet.sweeps.plan import Run, canonical_json
+from coagentnet.training.results import RunResult
 
 SCHEMA_VERSION = 1
 STATUSES = ("done", "running", "pending", "diverged", "failed")
