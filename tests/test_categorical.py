@@ -16,8 +16,10 @@ from coagentnet.config import Config
 from coagentnet.model import exact
 from coagentnet.model.network import rollout
 from coagentnet.model.units import Units
-from coagentnet.rules.coagent import Problem, critic_signals, make_rule
-from coagentnet.training.loop import train_population
+from coagentnet.rules.base import Problem
+from coagentnet.rules.coagent import critic_signals
+from coagentnet.rules.registry import make_rule
+from coagentnet.training.run import run_population
 
 from ztest import critical_z
 
@@ -145,7 +147,7 @@ def test_categorical_units_learn_digits_in_every_rule(rule, extra, epochs, thres
         epochs=epochs,
         **extra,
     )
-    results = train_population([cfg] * 5, [0, 1, 2, 3, 4])
+    results = run_population([cfg] * 5, [0, 1, 2, 3, 4])
     accuracy = np.array([r.final["test/accuracy"] for r in results])
     assert not any(r.diverged for r in results)
     assert accuracy.mean() > threshold, accuracy

@@ -9,20 +9,20 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from coagentnet.config import POPULATION_SCALARS, Config
+from coagentnet.config import Config
 from coagentnet.data import load_dataset
 from coagentnet.training.batches import training_data
 from coagentnet.training.devices import population_layout
-from coagentnet.training.loop import Trainer, _member_keys, _stack
+from coagentnet.training.loop import Trainer
+from coagentnet.training.members import population_setup
 
 DATA = load_dataset("digits")
 
 
 def _population(cfg: Config, lrs: list[float]):
     trainer = Trainer(cfg, training_data(cfg, DATA))
-    hyper = {k: jnp.full((len(lrs),), float(getattr(cfg, k))) for k in POPULATION_SCALARS}
-    hyper["lr"] = jnp.asarray(lrs)
-    keys = _stack([_member_keys(seed) for seed in range(len(lrs))])
+    configs = [cfg.replace(lr=lr) for lr in lrs]
+    hyper, keys, _ = population_setup(configs, range(len(lrs)), jax.devices()[:1])
     return trainer, hyper, keys, trainer.init(keys, hyper)
 
 
@@ -69,14 +69,14 @@ import numpy as np
 from coagentnet.config import Config
 from coagentnet.data import load_dataset
 from coagentnet.training.devices import population_layout
-from coagentnet.training.loop import train, train_population
+from coagentnet.training.run import run_population, train
 
 data = load_dataset("digits")
 good = Config(rule="reinforce", baseline="ema", optimizer="sgd", layers=2, units=8,
               batch_size=64, epochs=2, lr=2.0**-7)
 configs = [good, good.replace(lr=1e38), good.replace(lr=2.0**-5)]
 layout = population_layout(3)
-pop = train_population(configs, [0, 1, 2], data=data)
+pop = run_population(configs, [0, 1, 2], data=data)
 solo = [train(c, s, data=data) for c, s in zip(configs, [0, 1, 2])]
 values = lambda r: [row[-1] for row in r.metrics]
 print(json.dumps({

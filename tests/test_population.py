@@ -5,7 +5,7 @@ import pytest
 
 from coagentnet.config import Config
 from coagentnet.data import load_dataset
-from coagentnet.training.loop import train, train_population
+from coagentnet.training.run import run_population, train
 
 DATA = load_dataset("digits")
 
@@ -30,7 +30,7 @@ def values(result):
 def test_member_equals_solo_run(fields):
     configs = [small(**fields, lr=lr) for lr in (2.0**-7, 2.0**-9, 2.0**-5)]
     seeds = [4, 5, 6]
-    population = train_population(configs, seeds, data=DATA)
+    population = run_population(configs, seeds, data=DATA)
     for cfg, seed, member in zip(configs, seeds, population, strict=True):
         solo = train(cfg, seed, data=DATA)
         assert [r[:4] for r in member.metrics] == [r[:4] for r in solo.metrics]
@@ -50,7 +50,7 @@ def test_same_seed_same_numbers_different_seed_different_numbers():
 def test_diverged_member_is_stopped_and_others_are_unaffected():
     good = small(rule="reinforce", optimizer="sgd", lr=2.0**-7)
     bad = good.replace(lr=1e38)
-    pair = train_population([good, bad], [0, 0], data=DATA)
+    pair = run_population([good, bad], [0, 0], data=DATA)
     solo = train(good, 0, data=DATA)
     assert not pair[0].diverged and pair[1].diverged
     np.testing.assert_allclose(values(pair[0]), values(solo), rtol=1e-4, atol=1e-6)

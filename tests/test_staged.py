@@ -15,11 +15,14 @@ from coagentnet.data import load_dataset
 from coagentnet.model.network import rollout
 from coagentnet.model.units import Units
 from coagentnet.rules import staged
-from coagentnet.rules.coagent import Problem, make_rule
+from coagentnet.rules.base import Problem, RuleContext
 from coagentnet.rules.exploration import training_masks
+from coagentnet.rules.registry import make_rule
 from coagentnet.sweeps.sweepfile import parse
 from coagentnet.training.batches import training_data
-from coagentnet.training.loop import Trainer, _member_keys, train_population
+from coagentnet.training.loop import Trainer
+from coagentnet.training.members import member_keys
+from coagentnet.training.run import run_population
 
 from tiny import HYPER
 
@@ -55,7 +58,7 @@ def test_frozen_layer_is_greedy_and_gets_no_gradient():
 
     @jax.jit
     def grads(epoch):
-        ctx = {"hyper": HYPER, "epoch": epoch, "step": 0}
+        ctx = RuleContext(hyper=HYPER, epoch=epoch, step=0)
         return jax.grad(rule.loss, has_aux=True)(params, state, x, y, key, ctx)[0]
 
     before, during, late = grads(1), grads(2), grads(5)  # layer 0 frozen from 2, layer 1 from 4
@@ -88,7 +91,7 @@ def test_frozen_layers_do_not_change_in_training():
     )
     trainer = Trainer(cfg, training_data(cfg, DATA))
     hyper = {k: jnp.asarray([float(getattr(cfg, k))]) for k in POPULATION_SCALARS}
-    keys = jax.tree.map(lambda k: k[None], _member_keys(0))
+    keys = jax.tree.map(lambda k: k[None], member_keys(0))
     state = trainer.init(keys, hyper)
     params = [state["params"]]
     for chunk in range(cfg.epochs):
@@ -155,7 +158,7 @@ def test_staged_training_learns_digits():
     cfg = Config(
         layers=2, units=64, batch_size=8, lr=2.0**-7, epochs=10, staged=True, baseline="ema"
     )
-    results = train_population([cfg] * 5, [0, 1, 2, 3, 4])
+    results = run_population([cfg] * 5, [0, 1, 2, 3, 4])
     accuracy = np.array([r.final["test/accuracy"] for r in results])
     assert not any(r.diverged for r in results)
     assert accuracy.mean() > 0.25, accuracy

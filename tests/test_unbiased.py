@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from coagentnet.model import exact
+from coagentnet.model.baselines import EmaState
 from coagentnet.model.losses import score_function_surrogate, task_loss
 from coagentnet.model.network import rollout
 from coagentnet.model.units import Units
@@ -32,7 +33,7 @@ def with_good_baseline(kind, params, state, value):
     """Set a baseline to the exact expected reward (any action-independent value is unbiased)."""
     params, state = dict(params), dict(state)
     if kind == "ema":
-        state["baseline"] = {"value": jnp.asarray(value), "ready": jnp.asarray(True)}
+        state["baseline"] = EmaState(value=jnp.asarray(value), ready=jnp.asarray(True))
     elif kind == "state":
         params["baseline"] = {"v": {**params["baseline"]["v"], "b": jnp.full((1,), value)}}
     elif kind == "layer_state":
@@ -137,7 +138,8 @@ def test_stochastic_readout_reinforce_matches_exact_gradient():
     # Regression with a Gaussian read-out trained by REINFORCE: E[(m + std eps - y)^2] is
     # (m - y)^2 + std^2, so the exact gradient is that of the deterministic expected loss.
     from coagentnet.config import Config
-    from coagentnet.rules.coagent import Problem, make_rule
+    from coagentnet.rules.base import Problem
+    from coagentnet.rules.registry import make_rule
 
     problem = Problem(in_dim=3, out_dim=1, task="regression")
     cfg = Config(

@@ -13,8 +13,9 @@ from coagentnet.data import load_dataset
 from coagentnet.model.losses import task_loss
 from coagentnet.model.network import linear
 from coagentnet.rules import value_based as value_units
-from coagentnet.rules.coagent import Problem, make_rule
-from coagentnet.training.loop import train_population
+from coagentnet.rules.base import Problem, RuleContext
+from coagentnet.rules.registry import make_rule
+from coagentnet.training.run import run_population
 
 from tiny import HYPER
 
@@ -76,7 +77,7 @@ def test_monte_carlo_targets_and_readout_by_backprop(fields):
     x = jax.random.normal(jax.random.PRNGKey(1), (32, 4))
     y = jnp.arange(32) % 3
     key = jax.random.PRNGKey(2)
-    ctx = {"hyper": hyper(0.2), "epoch": 0, "step": 0}
+    ctx = RuleContext(hyper=hyper(0.2), epoch=0, step=0)
     unit = value_units.value_unit(cfg)
 
     def by_hand(p):
@@ -125,9 +126,9 @@ def test_epsilon_is_a_population_scalar():
 
 
 def test_epsilon_decays_per_update_in_training():
-    """The training loop hands the rule the global update index (``ctx["step"]``)."""
+    """The training loop hands the rule the global update index (``ctx.step``)."""
     cfg = Config(rule="value_based", layers=1, units=8, epochs=2, batch_size=64)
-    run = train_population([cfg.replace(epsilon_schedule="decay")], [0])[0]
+    run = run_population([cfg.replace(epsilon_schedule="decay")], [0])[0]
     steps = DATA.x_train.shape[0] // 64  # updates per epoch
     means = [v for _, split, name, _, v in run.metrics if (split, name) == ("training", "epsilon")]
     # The training metric is the mean over an epoch's updates n of 1 - 1e-4 n.
@@ -164,7 +165,7 @@ def test_bad_value_based_options_name_the_field(fields, field):
 )
 def test_value_based_units_learn_digits(fields, threshold):
     cfg = Config(rule="value_based", layers=2, units=64, batch_size=8, epochs=10, **fields)
-    results = train_population([cfg] * 5, [0, 1, 2, 3, 4])
+    results = run_population([cfg] * 5, [0, 1, 2, 3, 4])
     accuracy = np.array([r.final["test/accuracy"] for r in results])
     assert not any(r.diverged for r in results)
     assert accuracy.mean() > threshold, accuracy

@@ -1,15 +1,17 @@
 """Validation of the options of the paper's further studies (SPEC.md section 4, issue 5).
 
 The options themselves are :class:`~coagentnet.config.Config` fields; their logic lives in
-:mod:`coagentnet.exploration` (exploration subsets), :mod:`coagentnet.staged` (staged
-freezing), :mod:`coagentnet.value_units` (value-based units), :mod:`coagentnet.partition`
-(partition networks) and :mod:`coagentnet.pretrain` (backprop pretraining). This module only
+:mod:`coagentnet.rules.exploration` (exploration subsets), :mod:`coagentnet.rules.staged`
+(staged freezing), :mod:`coagentnet.rules.value_based` (value-based units),
+:mod:`coagentnet.model.partition` (partition networks) and :mod:`coagentnet.training.pretrain`
+(backprop pretraining). It reads a config but does not import :mod:`coagentnet.config` (which
+calls it). This module only
 checks that a configuration combines them sensibly; every error is one line naming the field.
 """
 
 from __future__ import annotations
 
-from coagentnet.config import OPTIMIZERS, ConfigError
+from coagentnet.errors import ConfigError
 
 #: When an exploration subset is redrawn: every update or every epoch.
 EXPLORE_RESAMPLES = ("batch", "epoch")
@@ -28,7 +30,6 @@ def validate(cfg) -> None:
     """Raise :class:`ConfigError` for a bad or unsupported combination of study options."""
     _choice("explore_resample", cfg.explore_resample, EXPLORE_RESAMPLES)
     _choice("epsilon_schedule", cfg.epsilon_schedule, EPSILON_SCHEDULES)
-    _choice("finetune_optimizer", cfg.finetune_optimizer, OPTIMIZERS)
     _exploration(cfg)
     _staged(cfg)
     _partition(cfg)
@@ -85,8 +86,6 @@ def _value_based(cfg) -> None:
         return
     if cfg.layers < 1:
         raise ConfigError("layers: value_based needs at least one hidden layer")
-    if cfg.unit_type == "gaussian":
-        raise ConfigError("unit_type: value_based needs discrete units, not 'gaussian'")
 
 
 def _pretrain(cfg) -> None:

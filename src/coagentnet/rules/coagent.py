@@ -1,78 +1,28 @@
-"""Learning rules as surrogate losses that share one optimiser step (SPEC.md section 4).
+"""The coagent rules: REINFORCE and the per-layer critic rules (SPEC.md section 4).
 
-A :class:`Rule` is three pure functions:
-
-- ``init(key) -> (params, state)``: learned parameters (network, critics, baselines) and
-  non-learned state (the ema baseline);
-- ``loss(params, state, x, y, key, ctx) -> (scalar, (new_state, metrics))``: a surrogate whose
-  gradient is the rule's update. ``ctx = {"hyper": {...scalars...}, "epoch": int}``;
-- ``evaluate(params, x, y, key, hyper, greedy) -> stats``: per-example statistics of a
-  forward pass, greedy (every unit takes its most likely action) or sampled: ``loss [B]``,
-  ``correct [B]`` (classification) and, for stochastic layers, ``entropy`` and ``on`` (the
-  greedy output), tuples of L arrays ``[B, U]``. The training loop reduces them.
-
-``metrics`` of ``loss`` map names to scalars or ``[L]`` arrays (one value per hidden layer).
-The registry :data:`RULES` is explicit; a new rule is one function and one line in it.
+Every hidden unit is an agent whose action is its output; hidden layer t learns from its own
+policy-gradient term ``grad log pi_t(a_t|s_t) * (signal_t - b_t)`` (see :func:`coagent_rule`).
+The registry (:mod:`coagentnet.rules.registry`) names the four rules built from it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from functools import partial
-from typing import NamedTuple
+from typing import TYPE_CHECKING
 
 import jax
 import jax.numpy as jnp
 
-from coagentnet.config import Config, ConfigError
+from coagentnet.errors import ConfigError
 from coagentnet.model import baselines, critics, partition
-from coagentnet.model.losses import (
-    regression_loss,
-    score_function_surrogate,
-    task_loss,
-)
-from coagentnet.model.network import Trace, init_linear, init_network, linear, rollout
+from coagentnet.model.losses import regression_loss, score_function_surrogate, task_loss
+from coagentnet.model.network import Trace, init_network, rollout
 from coagentnet.model.units import Units, units_from_config
 from coagentnet.rules import exploration, staged
+from coagentnet.rules.base import Problem, Rule, RuleContext, trace_stats
 
-
-@dataclass(frozen=True)
-class Problem:
-    """Shapes of the task: input width, output width and ``classification``/``regression``."""
-
-    in_dim: int
-    out_dim: int
-    task: str
-
-
-class Rule(NamedTuple):
-    init: Callable
-    loss: Callable
-    evaluate: Callable
-    mask_steps: Callable | None = None
-    """Optional ``(steps, ctx) -> steps`` applied to the optimiser's steps before they are
-    added to the parameters (staged training zeroes its frozen layers' steps there)."""
-
-
-def _prediction_stats(problem: Problem, prediction: jax.Array, y: jax.Array) -> dict:
-    stats = {"loss": task_loss(problem.task, prediction, y)}
-    if problem.task == "classification":
-        stats["correct"] = (jnp.argmax(prediction, axis=-1) == y).astype(jnp.float32)
-    return stats
-
-
-def _trace_stats(problem: Problem, trace: Trace, y: jax.Array, unit: Units) -> dict:
-    """Per-example statistics of a rollout: loss, correctness, per-layer unit entropies and
-    greedy outputs (tuples of L arrays ``[B, U]``)."""
-    return {
-        **_prediction_stats(problem, trace.prediction, y),
-        "entropy": trace.entropy,
-        "on": tuple(unit.value(g) for g in trace.greedy),
-    }
-
-
-# --------------------------------------------------------------------------- coagent rules
+if TYPE_CHECKING:  # only for annotations: config reads the registry, which imports this
+    from coagentnet.config import Config
 
 
 def _critic_q(critic_params: tuple, t: int, s_t: jax.Array, a_value: jax.Array) -> jax.Array:
@@ -84,7 +34,7 @@ def critic_signals(q_fn, trace: Trace, r, unit: Units, bootstrap: str, actor_sig
 
     ``q_fn(t, s_t, a_value) -> [B]`` evaluates Q_t (the learned critic, or an exact one in
     tests). Returns ``(signals, targets, q)``, tuples of L arrays ``[B]``: ``targets`` are
-    the critic targets y_t of :func:`coagentnet.critics.targets`; ``signals`` are y_t, or
+    the critic targets y_t of :func:`coagentnet.model.critics.targets`; ``signals`` are y_t, or
     Q_t(s_t, a_t) for ``mc_critic`` and ``actor_signal="q"``; ``q`` keeps its gradient.
     """
     L = len(trace.actions)
@@ -124,10 +74,12 @@ def coagent_rule(cfg: Config, problem: Problem, bootstrap: str | None) -> Rule:
     Study options (SPEC.md section 4): with an exploration subset (``explore_units``) or staged
     training (``staged``) only some units sample; the others act greedily and their
     log-probabilities are masked out of the surrogate, so they get no policy-gradient term
-    (:mod:`coagentnet.exploration`, :mod:`coagentnet.staged`). A ``partition`` layout mixes
-    deterministic layers in, with gradients inside blocks (:mod:`coagentnet.partition`).
+    (:mod:`coagentnet.rules.exploration`, :mod:`coagentnet.rules.staged`). A ``partition``
+    layout mixes deterministic layers in, with gradients inside blocks
+    (:mod:`coagentnet.model.partition`).
     """
     unit = units_from_config(cfg)
+    baseline = baselines.baseline(cfg.baseline)
     L, U = cfg.layers, cfg.units
     state_dims = (problem.in_dim,) + (U,) * L
     sr = cfg.stochastic_readout
@@ -138,7 +90,7 @@ def coagent_rule(cfg: Config, problem: Problem, bootstrap: str | None) -> Rule:
     def init(key):
         k_net, k_critic = jax.random.split(key)
         params = init_network(k_net, problem.in_dim, problem.out_dim, L, U, unit)
-        b_params, b_state = baselines.init(cfg.baseline, state_dims)
+        b_params, b_state = baseline.init(state_dims)
         params["baseline"] = b_params
         if bootstrap is not None:
             params["critics"] = critics.init(
@@ -146,9 +98,9 @@ def coagent_rule(cfg: Config, problem: Problem, bootstrap: str | None) -> Rule:
             )
         return params, {"baseline": b_state, **exploration.init_state(cfg, key)}
 
-    def loss(params, state, x, y, key, ctx):
-        hyper = ctx["hyper"]
-        masks = exploration.training_masks(cfg, state, key, ctx["epoch"])  # None: all sample
+    def loss(params, state, x, y, key, ctx: RuleContext):
+        hyper = ctx.hyper
+        masks = exploration.training_masks(cfg, state, key, ctx.epoch)  # None: all sample
         trace = forward(
             params, x, key, unit, hyper["unit_std"], stochastic_readout=sr, sample_mask=masks
         )
@@ -163,23 +115,23 @@ def coagent_rule(cfg: Config, problem: Problem, bootstrap: str | None) -> Rule:
             q_fn = partial(_critic_q, params["critics"])
             critic_sig, y_t, q = critic_signals(q_fn, trace, r, unit, bootstrap, cfg.actor_signal)
             critic_losses = jnp.stack([regression_loss(q[t], y_t[t]) for t in range(L)])
-            warm = ctx["epoch"] < cfg.warm_start_epochs
+            warm = ctx.epoch < cfg.warm_start_epochs
             signals = tuple(jnp.where(warm, r, s) for s in critic_sig)
             total += jnp.sum(critic_losses)
             metrics["critic_loss"] = critic_losses
-        b = baselines.values(cfg.baseline, params["baseline"], state["baseline"], trace)
+        b = baseline.values(params["baseline"], state["baseline"], trace)
         for t in range(L):
             # Units acting greedily (outside the exploration subset, frozen) get no PG term.
             logp_t = trace.logp[t] if masks is None else trace.logp[t] * masks[t]
             total += score_function_surrogate(logp_t, signals[t] - b[t])
         if cfg.staged:
-            metrics["frozen"] = staged.frozen_layers(ctx["epoch"], L, cfg.epochs).astype(float)
+            metrics["frozen"] = staged.frozen_layers(ctx.epoch, L, cfg.epochs).astype(float)
         if sr:
             total += score_function_surrogate(trace.readout_logp, r - b[L])
-        total += baselines.loss(cfg.baseline, params["baseline"], trace, r)
+        total += baseline.loss(params["baseline"], trace, r)
         new_state = {
             **state,
-            "baseline": baselines.update(cfg.baseline, state["baseline"], r, hyper["ema_decay"]),
+            "baseline": baseline.update(state["baseline"], r, hyper["ema_decay"]),
         }
         return total, (new_state, metrics)
 
@@ -195,103 +147,7 @@ def coagent_rule(cfg: Config, problem: Problem, bootstrap: str | None) -> Rule:
             stochastic_readout=sr,
             sample_mask=masks,
         )
-        return _trace_stats(problem, trace, y, unit)
+        return trace_stats(problem, trace, y, unit)
 
     mask_steps = staged.step_mask(L, cfg.epochs) if cfg.staged else None
     return Rule(init, loss, evaluate, mask_steps)
-
-
-# ------------------------------------------------------------------- straight-through rules
-
-
-def straight_through_rule(cfg: Config, problem: Problem, gated: bool) -> Rule:
-    """Bernoulli units sampled forward, gradient passed through the sample backward.
-
-    Standard (Bengio et al. 2013): d a / d z := sigmoid'(z). Gated (the authors' variant,
-    ``straight_through_gated``): d a / d z := a, the sampled bit, without sigmoid'. Both are
-    biased estimators of the expected-loss gradient. Evaluation is greedy (or sampled).
-    """
-    unit = Units("bernoulli")
-
-    def init(key):
-        params = init_network(key, problem.in_dim, problem.out_dim, cfg.layers, cfg.units, unit)
-        return params, {}
-
-    def forward(params, x, key):
-        s = x
-        keys = jax.random.split(key, max(cfg.layers, 1))
-        for t, layer in enumerate(params["hidden"]):
-            z = linear(layer, s)
-            bit = jax.random.bernoulli(keys[t], jax.nn.sigmoid(z)).astype(z.dtype)
-            # Forward value is the bit; the stop-gradient pair carries the chosen derivative.
-            surrogate = z * bit if gated else jax.nn.sigmoid(z)
-            s = bit + surrogate - jax.lax.stop_gradient(surrogate)
-        return linear(params["readout"], s)
-
-    def loss(params, state, x, y, key, ctx):
-        per_example = task_loss(problem.task, forward(params, x, key), y)
-        value = jnp.mean(per_example)
-        return value, (state, {"loss": value, "reward": -value})
-
-    def evaluate(params, x, y, key, hyper, greedy):
-        trace = rollout(params, x, key, unit, 1.0, greedy=greedy)
-        return _trace_stats(problem, trace, y, unit)
-
-    return Rule(init, loss, evaluate)
-
-
-# --------------------------------------------------------------------------------- backprop
-
-_ACTIVATIONS = {"relu": jax.nn.relu, "tanh": jnp.tanh, "sigmoid": jax.nn.sigmoid}
-
-
-def backprop_rule(cfg: Config, problem: Problem) -> Rule:
-    """Deterministic MLP of the same architecture trained end to end; L = 0 is linear."""
-    act = _ACTIVATIONS[cfg.activation]
-
-    def init(key):
-        keys = jax.random.split(key, cfg.layers + 1)
-        dims = (problem.in_dim,) + (cfg.units,) * cfg.layers
-        hidden = tuple(
-            init_linear(k, a, b) for k, a, b in zip(keys, dims[:-1], dims[1:], strict=False)
-        )
-        return {"hidden": hidden, "readout": init_linear(keys[-1], dims[-1], problem.out_dim)}, {}
-
-    def forward(params, x):
-        for layer in params["hidden"]:
-            x = act(linear(layer, x))
-        return linear(params["readout"], x)
-
-    def loss(params, state, x, y, key, ctx):
-        value = jnp.mean(task_loss(problem.task, forward(params, x), y))
-        return value, (state, {"loss": value, "reward": -value})
-
-    def evaluate(params, x, y, key, hyper, greedy):
-        return _prediction_stats(problem, forward(params, x), y)
-
-    return Rule(init, loss, evaluate)
-
-
-def value_based_rule(cfg: Config, problem: Problem) -> Rule:
-    """Value-based units (SPEC.md section 4): see :mod:`coagentnet.value_units`."""
-    from coagentnet.rules.value_based import value_based_rule as make  # it imports this module
-
-    return make(cfg, problem)
-
-
-#: Rule name -> constructor ``(cfg, problem) -> Rule``.
-RULES: dict[str, Callable[[Config, Problem], Rule]] = {
-    "backprop": backprop_rule,
-    "straight_through": partial(straight_through_rule, gated=False),
-    "straight_through_gated": partial(straight_through_rule, gated=True),
-    "reinforce": partial(coagent_rule, bootstrap=None),
-    "actor_critic": partial(coagent_rule, bootstrap="sampled"),
-    "off_policy": partial(coagent_rule, bootstrap="greedy"),
-    "mc_critic": partial(coagent_rule, bootstrap="monte_carlo"),
-    "value_based": value_based_rule,
-}
-
-
-def make_rule(cfg: Config, problem: Problem) -> Rule:
-    """The rule named by ``cfg.rule`` for ``problem``."""
-    return RULES[cfg.rule](cfg, problem)

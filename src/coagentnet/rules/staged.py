@@ -37,8 +37,8 @@ def step_mask(layers: int, epochs: int):
     zero even if the optimiser produced a non-finite value for a frozen layer.
     """
 
-    def mask_steps(steps: dict, ctx: dict) -> dict:
-        frozen = frozen_layers(ctx["epoch"], layers, epochs)
+    def mask_steps(steps: dict, ctx) -> dict:
+        frozen = frozen_layers(ctx.epoch, layers, epochs)
         hidden = tuple(
             jax.tree.map(lambda u, f=frozen[n]: jnp.where(f, jnp.zeros_like(u), u), layer)
             for n, layer in enumerate(steps["hidden"])

@@ -20,15 +20,19 @@ written); SPEC.md names them.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import jax
 import jax.numpy as jnp
 from jax.scipy.special import xlogy
 
-from coagentnet.config import Config
 from coagentnet.model.losses import task_loss
 from coagentnet.model.network import init_network, layer_policy, linear
 from coagentnet.model.units import Units
-from coagentnet.rules.coagent import Problem, Rule, _prediction_stats
+from coagentnet.rules.base import Problem, Rule, RuleContext, prediction_stats
+
+if TYPE_CHECKING:  # only for annotations: config reads the registry, which imports this
+    from coagentnet.config import Config
 
 #: The decaying schedule: epsilon_n = max(EPSILON_FINAL, EPSILON_START - EPSILON_STEP * n).
 EPSILON_START, EPSILON_STEP, EPSILON_FINAL = 1.0, 1e-4, 0.01
@@ -96,8 +100,8 @@ def value_based_rule(cfg: Config, problem: Problem) -> Rule:
     def init(key):
         return init_network(key, problem.in_dim, problem.out_dim, L, U, unit), {}
 
-    def loss(params, state, x, y, key, ctx):
-        epsilon = epsilon_at(cfg.epsilon_schedule, ctx["hyper"]["epsilon"], ctx.get("step", 0))
+    def loss(params, state, x, y, key, ctx: RuleContext):
+        epsilon = epsilon_at(cfg.epsilon_schedule, ctx.hyper["epsilon"], ctx.step)
         states, _, _, q_taken = _rollout(params, x, key, unit, epsilon, greedy=False)
         output = linear(params["readout"], states[-1])
         per_example = task_loss(problem.task, output, y)
@@ -119,7 +123,7 @@ def value_based_rule(cfg: Config, problem: Problem) -> Rule:
         # Entropy of the policy being evaluated: 0 for greedy, epsilon-greedy's otherwise.
         entropy = jnp.broadcast_to(epsilon_greedy_entropy(epsilon, K), actions[0].shape)
         return {
-            **_prediction_stats(problem, output, y),
+            **prediction_stats(problem, output, y),
             "entropy": (entropy,) * L,
             "on": tuple(unit.value(g) for g in greedies),
         }

@@ -20,7 +20,7 @@ import numpy as np
 
 from coagentnet.config import Config, ConfigError
 from coagentnet.data.stream import StreamSpec, stream_batch, stream_eval_sets, stream_init
-from coagentnet.rules.coagent import Problem
+from coagentnet.rules.base import Problem
 
 
 @dataclass(frozen=True)

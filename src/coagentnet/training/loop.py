@@ -19,26 +19,18 @@ import jax.numpy as jnp
 import numpy as np
 
 from coagentnet.config import POPULATION_SCALARS, Config, ConfigError
-from coagentnet.rules.coagent import make_rule
+from coagentnet.rules.base import RuleContext
+from coagentnet.rules.registry import make_rule
 from coagentnet.training.batches import TrainingData, training_data
-from coagentnet.training.devices import population_layout
 from coagentnet.training.evaluation import eval_arrays, evaluate
+from coagentnet.training.members import population_setup
 from coagentnet.training.optim import make_optimizer, scale_updates
 from coagentnet.training.results import RunResult
-
-
-def _member_keys(seed: int) -> dict:
-    init, data, train, evaluate = jax.random.split(jax.random.PRNGKey(seed), 4)
-    return {"init": init, "data": data, "train": train, "eval": evaluate}
 
 
 def _all_finite(tree) -> jax.Array:
     leaves = jax.tree.leaves(tree)
     return jnp.all(jnp.stack([jnp.all(jnp.isfinite(leaf)) for leaf in leaves]))
-
-
-def _stack(dicts: Sequence[dict]) -> dict:
-    return jax.tree.map(lambda *xs: jnp.stack(xs), *dicts)
 
 
 def check_population(configs: Sequence[Config], seeds: Sequence[int]) -> None:
@@ -107,7 +99,7 @@ class Trainer:
         }
 
     def _update(self, member, hyper, x, y, key, epoch, step, exact=True):
-        ctx = {"hyper": hyper, "epoch": epoch, "step": step}
+        ctx = RuleContext(hyper=hyper, epoch=epoch, step=step)
         grad_fn = jax.value_and_grad(self.rule.loss, has_aux=True)
         (value, (rule_state, metrics)), grads = grad_fn(
             member["params"], member["rule_state"], x, y, key, ctx
@@ -208,24 +200,19 @@ def train_population(
 
     ``on_init(state) -> state`` may replace the freshly initialised population state (a
     pytree with a leading member axis) before the first evaluation, and ``on_end(state)``
-    receives the final one: :mod:`coagentnet.pretrain` chains two phases with them. Configs
-    with ``pretrain_epochs > 0`` are trained in those two phases.
+    receives the final one: :mod:`coagentnet.training.pretrain` chains two phases with them.
+    Pretraining wraps this loop; configs with ``pretrain_epochs > 0`` go through
+    :func:`coagentnet.training.run.run_population`, which chooses.
     """
     check_population(configs, seeds)
     cfg = configs[0]
-    if cfg.pretrain_epochs > 0:  # backprop first, then the rule: see coagentnet.pretrain
-        from coagentnet.training.pretrain import pretrain_population
-
-        return pretrain_population(configs, seeds, progress=progress, data=data)
+    if cfg.pretrain_epochs > 0:
+        raise ConfigError("pretrain_epochs: train with training.run.run_population, not the loop")
     if data is None and not cfg.is_stream:
         data = _load(cfg.dataset, cfg.data_dir, cfg.split_seed, cfg.normalize)
     trainer = _trainer(_static_config(cfg), data)
-    hyper = {k: jnp.asarray([float(getattr(c, k)) for c in configs]) for k in POPULATION_SCALARS}
-    keys = _stack([_member_keys(int(s)) for s in seeds])
+    hyper, keys, layout = population_setup(configs, seeds)
     P = len(configs)
-    # Members split over the devices (every CPU core, or every GPU); padding rows come last.
-    layout = population_layout(P)
-    hyper, keys = layout.place(hyper), layout.place(keys)
     train_arrays = layout.replicate(trainer.train_arrays)
     eval_arrays = layout.replicate(trainer.eval_arrays)
     rows: list[list] = [[] for _ in range(P)]
@@ -285,8 +272,3 @@ def train_population(
         )
         for i in range(P)
     ]
-
-
-def train(cfg: Config, seed: int = 0, **kwargs) -> RunResult:
-    """Train one network (a population of one)."""
-    return train_population([cfg], [seed], **kwargs)[0]

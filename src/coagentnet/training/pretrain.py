@@ -29,6 +29,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from coagentnet.config import Config, ConfigError
+from coagentnet.model.baselines import EmaState
+from coagentnet.training.loop import train_population
 from coagentnet.training.results import RunResult
 
 #: Fields the backprop phase shares with the run (data, architecture, optimisation).
@@ -77,7 +79,7 @@ def copy_weights(state: dict, trained: dict, ema_seed: np.ndarray | None) -> dic
     out = {**state, "params": params, "diverged": trained["diverged"]}
     if ema_seed is not None:
         seed = jnp.asarray(np.nan_to_num(ema_seed), jnp.float32)
-        baseline = {"value": seed, "ready": jnp.ones(seed.shape, bool)}
+        baseline = EmaState(value=seed, ready=jnp.ones(seed.shape, bool))
         out["rule_state"] = {**state["rule_state"], "baseline": baseline}
     return out
 
@@ -90,8 +92,6 @@ def run_phases(
     data=None,
 ) -> tuple[list[RunResult], list[RunResult]]:
     """Train both phases; return their results separately (phase 1, phase 2)."""
-    from coagentnet.training.loop import train_population
-
     ended: dict = {}
     first = train_population(
         [backprop_config(c) for c in configs],
@@ -138,6 +138,6 @@ def pretrain_population(
     data=None,
 ) -> list[RunResult]:
     """Train a population with backprop pretraining; the same contract as ``train_population``
-    (which dispatches here when ``pretrain_epochs > 0``)."""
+    (:func:`coagentnet.training.run.run_population` chooses this when ``pretrain_epochs > 0``)."""
     first, second = run_phases(configs, seeds, progress=progress, data=data)
     return [merge(c, a, b) for c, a, b in zip(configs, first, second, strict=True)]
