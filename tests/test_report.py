@@ -163,7 +163,7 @@ def _fake_store(path):
 
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (apt-get install chromium)")
 def test_a_study_report_from_a_store_opens_in_chromium(tmp_path):
-    from coagentnet.reproduce.runner import build_report
+    from coagentnet.reproduce.report import build_report
 
     db = tmp_path / "mnist_deep" / "critics.sqlite"
     db.parent.mkdir()

@@ -9,8 +9,9 @@ import textwrap
 import pytest
 
 from coagentnet.config import Config
+from coagentnet.sweeps.export import export_tables, write_csv, write_parquet
 from coagentnet.sweeps.plan import make_run
-from coagentnet.sweeps.store import Store, export_tables, write_csv, write_parquet
+from coagentnet.sweeps.store import Store
 
 from sweep_fakes import train_population
 

@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 
 from coagentnet.analysis import plots
-from coagentnet.analysis.frames import Frames, Protocol, Selection, band, method_label, sensitivity
+from coagentnet.analysis.frames import Frames, Protocol, Selection, band, sensitivity
+from coagentnet.analysis.labels import method_label
 
 KINDS = ("curves", "sensitivity", "layers", "selected")
 _NAMES = {

@@ -21,7 +21,7 @@ DEVICES = ("auto", "cpu", "gpu")
 
 
 def add_parser(subparsers) -> None:
-    from coagentnet.bench.measure import CASES, DEFAULT_CASES
+    from coagentnet.bench.cases import CASES, DEFAULT_CASES
 
     p = subparsers.add_parser(
         "bench", help="measure training throughput (updates/s) and memory", description=__doc__
@@ -117,14 +117,15 @@ def resolve_device(device: str, inline: bool) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from coagentnet.bench import measure as bench
+    from coagentnet.bench import harness, table
+    from coagentnet.bench.cases import CASES, DEFAULT_POPULATIONS
 
     cases = [c.strip() for c in args.configs.split(",") if c.strip()]
-    unknown = [c for c in cases if c not in bench.CASES]
+    unknown = [c for c in cases if c not in CASES]
     if unknown or not cases:
         raise UsageError(
             f"--configs: unknown case {', '.join(unknown) or repr(args.configs)}; "
-            f"known: {', '.join(bench.CASES)}"
+            f"known: {', '.join(CASES)}"
         )
     if args.steps is not None and args.steps <= 0:
         raise UsageError(f"--steps: must be > 0, got {args.steps}")
@@ -136,9 +137,9 @@ def run(args: argparse.Namespace) -> int:
     populations = (
         _int_list("--populations", args.populations)
         if args.populations is not None
-        else list(bench.DEFAULT_POPULATIONS[device])
+        else list(DEFAULT_POPULATIONS[device])
     )
-    plan = bench.Plan(
+    plan = harness.Plan(
         cases=cases,
         populations=populations,
         device=device,
@@ -164,11 +165,11 @@ def run(args: argparse.Namespace) -> int:
             flush=True,
         )
 
-    report = bench.run(plan, progress=progress)
+    report = harness.run(plan, progress=progress)
     if args.json == "-":
         print(json.dumps(report, indent=1))
         return 0
-    print(bench.table(report))
+    print(table.table(report))
     if args.json is not None:
         with open(args.json, "w") as f:
             json.dump(report, f, indent=1)

@@ -23,7 +23,7 @@ def run(args) -> int:
     from coagentnet.cli import UsageError
     from coagentnet.commands.sweep import default_store, open_store
     from coagentnet.sweeps import sweepfile
-    from coagentnet.sweeps.store import export_tables, write_csv, write_parquet
+    from coagentnet.sweeps.export import export_tables, write_csv, write_parquet
 
     sweep = sweepfile.load(args.file, preset=args.preset)
     path = Path(args.store) if args.store else default_store(sweep.name)

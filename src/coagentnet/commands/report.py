@@ -25,7 +25,8 @@ def add_parser(subparsers) -> None:
 
 def run(args) -> int:
     from coagentnet.cli import UsageError
-    from coagentnet.reproduce.runner import build_report, read_meta
+    from coagentnet.reproduce.report import build_report
+    from coagentnet.reproduce.runner import read_meta
 
     src = Path(args.store)
     if src.is_dir():

@@ -16,7 +16,7 @@ from pathlib import Path
 
 
 def add_parser(subparsers) -> None:
-    from coagentnet.reproduce.runner import PRESETS, STUDIES
+    from coagentnet.reproduce.studies import PRESETS, STUDIES
 
     names = ", ".join(s.name for s in STUDIES)
     p = subparsers.add_parser(
@@ -39,7 +39,7 @@ def add_parser(subparsers) -> None:
 
 def _studies(names: list[str]):
     from coagentnet.cli import UsageError
-    from coagentnet.reproduce.runner import STUDIES, study
+    from coagentnet.reproduce.studies import STUDIES, study
 
     if names == ["all"]:
         return list(STUDIES)
@@ -56,7 +56,9 @@ def _studies(names: list[str]):
 def run(args) -> int:
     from coagentnet.cli import UsageError
     from coagentnet.commands.sweep import Progress
-    from coagentnet.reproduce.runner import build_report, experiments_dir, run_study, store_path
+    from coagentnet.reproduce.report import build_report
+    from coagentnet.reproduce.runner import run_study, store_path
+    from coagentnet.reproduce.studies import experiments_dir
     from coagentnet.sweeps import backends
 
     studies = _studies(args.studies)

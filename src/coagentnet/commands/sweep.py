@@ -49,6 +49,7 @@ def default_store(name: str) -> Path:
 def run(args) -> int:
     from coagentnet.cli import UsageError
     from coagentnet.sweeps import backends, plan, sweepfile
+    from coagentnet.sweeps.driver import run_missing
     from coagentnet.sweeps.store import COMPLETE
 
     # every check happens here, before any work
@@ -80,26 +81,25 @@ def run(args) -> int:
         return 0
 
     _check_trainer(trainer, load=args.backend == "local")
-    with open_store(store_path) as store, _backend(args, trainer, workers) as backend:
-        store.add_runs(sweep.runs)
-        status = store.statuses([r.id for r in sweep.runs])
-        todo = [r for r in sweep.runs if status[r.id] not in (*COMPLETE, "running")]
-        busy = sum(s == "running" for s in status.values())
-        pops = plan.plan(
-            todo, max_population=max_pop, memory_bytes=_bytes(memory_mb), workers=backend.slots
-        )
+
+    def announce(found) -> None:
         print(
-            f"sweep {sweep.name}: {len(sweep.runs)} runs, {len(sweep.runs) - len(todo) - busy} "
-            f"complete, {busy} running elsewhere, {len(todo)} to run in {len(pops)} populations "
+            f"sweep {sweep.name}: {found.runs} runs, {found.complete} complete, {found.busy} "
+            f"running elsewhere, {found.todo} to run in {found.populations} populations "
             f"({args.backend}); store {store_path}",
             file=sys.stderr,
         )
-        progress = None if args.no_progress else Progress(len(todo))
-        try:
-            summary = backends.execute(store, pops, backend, progress=progress)
-        finally:
-            if progress is not None:
-                progress.close()
+
+    with open_store(store_path) as store:
+        summary = run_missing(
+            sweep,
+            store,
+            lambda: _backend(args, trainer, workers),
+            None if args.no_progress else Progress,
+            max_population=max_pop,
+            memory_bytes=_bytes(memory_mb),
+            on_plan=announce,
+        )
     print(
         f"sweep {sweep.name}: {summary.done} done, {summary.diverged} diverged, "
         f"{summary.failed} failed, {summary.skipped} left to another sweep",

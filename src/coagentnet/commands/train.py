@@ -115,7 +115,7 @@ def _summary(results: list[RunResult]) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    from coagentnet.training.loop import train_population
+    from coagentnet.training.run import run_population
 
     if args.seeds <= 0:
         raise UsageError(f"--seeds: must be > 0, got {args.seeds}")
@@ -135,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
             members[0].epochs + members[0].pretrain_epochs,  # pretraining epochs come first
             len(pop_configs),
         )
-        for res in train_population(pop_configs, pop_seeds, progress=progress):
+        for res in run_population(pop_configs, pop_seeds, progress=progress):
             results.setdefault(res.config, []).append(res)
         print(file=sys.stderr)
 

@@ -31,7 +31,7 @@ from coagentnet.sweeps.plan import Population
 from coagentnet.sweeps.store import Store
 from coagentnet.training.results import RunResult
 
-DEFAULT_TRAINER = "coagentnet.training.loop:train_population"
+DEFAULT_TRAINER = "coagentnet.training.run:run_population"
 #: Testing hook: a ``module:function`` trainer that ``coagentnet sweep`` uses instead of the
 #: real one (the resume test injects a slow fake trainer through it). Not for users.
 TRAINER_ENV = "COAGENTNET_TRAINER"
@@ -276,7 +276,10 @@ class RayBackend(_Backend):
 
 @dataclass
 class Summary:
-    """What one :func:`execute` call did."""
+    """The run counters of a sweep: what :func:`execute` did (``done``, ``diverged``,
+    ``failed``, ``skipped``, ``updates``, ``errors``) and, filled in by
+    :func:`coagentnet.sweeps.driver.run_missing`, what it found (``runs`` in the sweep,
+    ``complete`` already, ``busy`` elsewhere, ``todo``, ``populations``) and its ``seconds``."""
 
     done: int = 0
     diverged: int = 0
@@ -285,6 +288,25 @@ class Summary:
     """Runs another live sweep held, or that were already complete when claimed."""
     updates: int = 0
     errors: list[str] = field(default_factory=list)
+    runs: int = 0
+    complete: int = 0
+    busy: int = 0
+    todo: int = 0
+    populations: int = 0
+    seconds: float = 0.0
+
+    @property
+    def trained(self) -> int:
+        """Runs trained to the end now (diverged ones included)."""
+        return self.done + self.diverged
+
+    def add(self, other: Summary) -> None:
+        """Add ``other``'s counters to these (errors appended, each distinct one once)."""
+        counts = ("done", "diverged", "failed", "skipped", "updates")
+        for name in (*counts, "runs", "complete", "busy", "todo", "populations"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.seconds += other.seconds
+        self.errors.extend(e for e in dict.fromkeys(other.errors) if e not in self.errors)
 
 
 def execute(store: Store, populations: list[Population], backend, *, progress=None) -> Summary:
