@@ -15,7 +15,7 @@ import os
 import subprocess
 import sys
 
-from coagentnet.cli import UsageError
+from coagentnet.commands.common import UsageError
 
 DEVICES = ("auto", "cpu", "gpu")
 

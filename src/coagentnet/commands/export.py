@@ -20,8 +20,7 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    from coagentnet.cli import UsageError
-    from coagentnet.commands.sweep import default_store, open_store
+    from coagentnet.commands.common import UsageError, default_store, open_store
     from coagentnet.sweeps import sweepfile
     from coagentnet.sweeps.export import export_tables, write_csv, write_parquet
 

@@ -24,7 +24,7 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    from coagentnet.cli import UsageError
+    from coagentnet.commands.common import UsageError
     from coagentnet.reproduce.report import build_report
     from coagentnet.reproduce.runner import read_meta
 

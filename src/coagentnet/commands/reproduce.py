@@ -38,7 +38,7 @@ def add_parser(subparsers) -> None:
 
 
 def _studies(names: list[str]):
-    from coagentnet.cli import UsageError
+    from coagentnet.commands.common import UsageError
     from coagentnet.reproduce.studies import STUDIES, study
 
     if names == ["all"]:
@@ -54,8 +54,7 @@ def _studies(names: list[str]):
 
 
 def run(args) -> int:
-    from coagentnet.cli import UsageError
-    from coagentnet.commands.sweep import Progress
+    from coagentnet.commands.common import Progress, UsageError
     from coagentnet.reproduce.report import build_report
     from coagentnet.reproduce.runner import run_study, store_path
     from coagentnet.reproduce.studies import experiments_dir

@@ -17,7 +17,7 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    from coagentnet.commands.sweep import default_store, open_store
+    from coagentnet.commands.common import default_store, open_store
     from coagentnet.sweeps import sweepfile
     from coagentnet.sweeps.store import STATUSES
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from pathlib import Path
 
+from coagentnet.commands.common import Progress, default_store, open_store
 from coagentnet.config import POPULATION_SCALARS, Config
 
 
@@ -42,12 +42,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
-def default_store(name: str) -> Path:
-    return Path("results") / f"{name}.sqlite"
-
-
 def run(args) -> int:
-    from coagentnet.cli import UsageError
+    from coagentnet.commands.common import UsageError
     from coagentnet.sweeps import backends, plan, sweepfile
     from coagentnet.sweeps.driver import run_missing
     from coagentnet.sweeps.store import COMPLETE
@@ -110,25 +106,12 @@ def run(args) -> int:
     return 1 if summary.failed else 0
 
 
-def open_store(path: Path, readonly: bool = False):
-    """Open a store; a file that is not one is a user error (one line, exit 2)."""
-    import sqlite3
-
-    from coagentnet.cli import UsageError
-    from coagentnet.sweeps.store import Store, StoreError
-
-    try:
-        return Store(path, readonly=readonly)
-    except (StoreError, sqlite3.Error, OSError) as err:
-        raise UsageError(f"cannot open store {path}: {err}") from None
-
-
 def _check_trainer(trainer: str, load: bool) -> None:
     """Fail early if the trainer cannot be found. Only the local backend imports it here:
     importing JAX in a driver that then starts Ray or spawns workers buys nothing."""
     import importlib.util
 
-    from coagentnet.cli import UsageError
+    from coagentnet.commands.common import UsageError
     from coagentnet.sweeps import backends
 
     module = trainer.partition(":")[0]
@@ -146,7 +129,7 @@ def _bytes(memory_mb: float | None) -> int | None:
 
 
 def _backend(args, trainer, workers):
-    from coagentnet.cli import UsageError
+    from coagentnet.commands.common import UsageError
     from coagentnet.sweeps import backends
 
     if args.backend == "local":
@@ -189,41 +172,3 @@ def _varying(configs: list[Config]) -> list[str]:
         return []
     names = [k for k in configs[0].to_dict() if k not in POPULATION_SCALARS]
     return [k for k in names if len({getattr(c, k) for c in configs}) > 1]
-
-
-class Progress:
-    """Runs done of a total and training updates per second: tqdm if installed, else lines."""
-
-    def __init__(self, total: int):
-        self.total, self.done, self.n_updates = total, 0, 0
-        self.start = time.perf_counter()
-        try:
-            from tqdm import tqdm
-        except ImportError:
-            self.bar = None
-        else:
-            self.bar = tqdm(total=total, unit="run", desc="sweep", dynamic_ncols=True)
-
-    def rate(self) -> float:
-        return self.n_updates / max(time.perf_counter() - self.start, 1e-9)
-
-    def updates(self, n: int) -> None:
-        self.n_updates += n
-        if self.bar is not None:
-            self.bar.set_postfix_str(f"{self.rate():,.0f} updates/s")
-
-    def runs(self, n: int) -> None:
-        self.done += n
-        if self.bar is not None:
-            self.bar.set_postfix_str(f"{self.rate():,.0f} updates/s", refresh=False)
-            self.bar.update(n)
-        else:
-            print(
-                f"sweep: {self.done}/{self.total} runs, {self.rate():,.0f} updates/s",
-                file=sys.stderr,
-                flush=True,
-            )
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()

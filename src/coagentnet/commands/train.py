@@ -16,7 +16,7 @@ import time
 from dataclasses import fields
 
 from coagentnet.analysis.stats import mean_se
-from coagentnet.cli import UsageError
+from coagentnet.commands.common import UsageError
 from coagentnet.config import CRITIC_OPTIONS, STREAM, Config, check_critic_options, field_docs
 from coagentnet.training.results import RunResult
 

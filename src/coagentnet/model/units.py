@@ -16,12 +16,16 @@ sampling, as in the authors' regression networks).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
-LOG_2PI = float(jnp.log(2.0 * jnp.pi))
+# log(2 pi) rounded to float32, as jnp.log would give it; computed without JAX so that importing
+# this module initialises no JAX backend (the CLI must set the CPU device count first).
+LOG_2PI = float(np.float32(math.log(2.0 * math.pi)))
 
 
 @dataclass(frozen=True)
