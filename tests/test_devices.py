@@ -10,17 +10,14 @@ import jax.numpy as jnp
 import numpy as np
 
 from coagentnet.config import Config
-from coagentnet.data import load_dataset
 from coagentnet.training.batches import training_data
 from coagentnet.training.devices import population_layout
 from coagentnet.training.loop import Trainer
 from coagentnet.training.members import population_setup
 
-DATA = load_dataset("digits")
 
-
-def _population(cfg: Config, lrs: list[float]):
-    trainer = Trainer(cfg, training_data(cfg, DATA))
+def _population(cfg: Config, lrs: list[float], data):
+    trainer = Trainer(cfg, training_data(cfg, data))
     configs = [cfg.replace(lr=lr) for lr in lrs]
     hyper, keys, _ = population_setup(configs, range(len(lrs)), jax.devices()[:1])
     return trainer, hyper, keys, trainer.init(keys, hyper)
@@ -30,9 +27,9 @@ def _leaves(tree) -> list[np.ndarray]:
     return [np.asarray(x) for x in jax.tree.leaves(tree)]
 
 
-def test_fast_chunk_equals_exact_chunk_without_divergence():
+def test_fast_chunk_equals_exact_chunk_without_divergence(digits):
     cfg = Config(rule="off_policy", baseline="ema", layers=2, units=8, batch_size=64, epochs=2)
-    trainer, hyper, keys, state = _population(cfg, [2.0**-9, 2.0**-6])
+    trainer, hyper, keys, state = _population(cfg, [2.0**-9, 2.0**-6], digits)
     arrays = trainer.train_arrays
     fast, fast_metrics = trainer._chunk_fast(state, hyper, keys, 0, arrays)
     exact, exact_metrics = trainer._chunk_exact(state, hyper, keys, 0, arrays)
@@ -41,9 +38,9 @@ def test_fast_chunk_equals_exact_chunk_without_divergence():
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
 
 
-def test_member_diverged_in_an_earlier_chunk_stays_frozen():
+def test_member_diverged_in_an_earlier_chunk_stays_frozen(digits):
     cfg = Config(rule="reinforce", optimizer="sgd", layers=1, units=8, batch_size=64, epochs=3)
-    trainer, hyper, keys, state = _population(cfg, [2.0**-7, 1e38])
+    trainer, hyper, keys, state = _population(cfg, [2.0**-7, 1e38], digits)
     state, _ = trainer.run_chunk(state, hyper, keys, 0, trainer.train_arrays)
     assert np.asarray(state["diverged"]).tolist() == [False, True]
     frozen = jax.tree.map(lambda x: np.asarray(x[1]), state["params"])

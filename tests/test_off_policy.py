@@ -13,7 +13,7 @@ import pytest
 from coagentnet.model import exact
 from coagentnet.model.losses import score_function_surrogate, task_loss
 from coagentnet.model.network import rollout
-from coagentnet.model.units import Units
+from coagentnet.model.units import unit_type
 from coagentnet.rules.coagent import critic_signals
 
 from tiny import PROBLEM, flat, network_part, tiny_batch, tiny_rule
@@ -21,7 +21,7 @@ from ztest import critical_z, passes
 
 N = 40_000
 LAYERS = 3
-UNIT = Units("bernoulli")
+UNIT = unit_type("bernoulli")
 
 
 def layer_estimates(t: int):

@@ -14,7 +14,7 @@ import pytest
 from coagentnet.config import Config, ConfigError
 from coagentnet.model import partition
 from coagentnet.model.network import linear, rollout
-from coagentnet.model.units import Units
+from coagentnet.model.units import unit_type
 from coagentnet.rules.base import Problem, RuleContext
 from coagentnet.rules.registry import make_rule
 from coagentnet.sweeps.sweepfile import parse
@@ -27,7 +27,7 @@ PROBLEM = Problem(in_dim=3, out_dim=1, task="regression")
 X = jax.random.normal(jax.random.PRNGKey(11), (4, 3))
 Y = jnp.array([[0.5], [-1.0], [0.0], [2.0]])
 CTX = RuleContext(hyper={**HYPER, "epsilon": 0.1}, epoch=0, step=0)
-RELU = Units("gaussian", activation="relu")
+RELU = unit_type("gaussian", activation="relu")
 
 
 def setup(layout, stochastic_readout=True, activation="relu", units=3, **fields):

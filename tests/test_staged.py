@@ -10,10 +10,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from coagentnet.config import POPULATION_SCALARS, Config, ConfigError
-from coagentnet.data import load_dataset
+from coagentnet.config import Config, ConfigError
 from coagentnet.model.network import rollout
-from coagentnet.model.units import Units
+from coagentnet.model.units import unit_type
 from coagentnet.rules import staged
 from coagentnet.rules.base import Problem, RuleContext
 from coagentnet.rules.exploration import training_masks
@@ -21,12 +20,10 @@ from coagentnet.rules.registry import make_rule
 from coagentnet.sweeps.sweepfile import parse
 from coagentnet.training.batches import training_data
 from coagentnet.training.loop import Trainer
-from coagentnet.training.members import member_keys
+from coagentnet.training.members import population_setup
 from coagentnet.training.run import run_population
 
 from tiny import HYPER
-
-DATA = load_dataset("digits")
 
 
 @pytest.mark.parametrize(
@@ -70,13 +67,13 @@ def test_frozen_layer_is_greedy_and_gets_no_gradient():
         assert np.abs(np.asarray(g)).sum() > 0
     # The frozen layers act greedily in training.
     masks = training_masks(cfg, state, key, 5)
-    trace = rollout(params, x, key, Units("bernoulli"), 1.0, sample_mask=masks)
+    trace = rollout(params, x, key, unit_type("bernoulli"), 1.0, sample_mask=masks)
     for t in (0, 1):
         np.testing.assert_array_equal(trace.actions[t], trace.greedy[t])
     assert not np.array_equal(trace.actions[2], trace.greedy[2])
 
 
-def test_frozen_layers_do_not_change_in_training():
+def test_frozen_layers_do_not_change_in_training(digits):
     """With Adam a zero gradient alone would not stop a layer (momentum); the steps of frozen
     layers are masked, so their parameters stay bit for bit."""
     cfg = Config(
@@ -89,9 +86,8 @@ def test_frozen_layers_do_not_change_in_training():
         lr=2.0**-7,
         baseline="ema",
     )
-    trainer = Trainer(cfg, training_data(cfg, DATA))
-    hyper = {k: jnp.asarray([float(getattr(cfg, k))]) for k in POPULATION_SCALARS}
-    keys = jax.tree.map(lambda k: k[None], member_keys(0))
+    trainer = Trainer(cfg, training_data(cfg, digits))
+    hyper, keys, _ = population_setup([cfg], [0], jax.devices()[:1])
     state = trainer.init(keys, hyper)
     params = [state["params"]]
     for chunk in range(cfg.epochs):

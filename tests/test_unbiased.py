@@ -15,7 +15,7 @@ from coagentnet.model import exact
 from coagentnet.model.baselines import EmaState
 from coagentnet.model.losses import score_function_surrogate, task_loss
 from coagentnet.model.network import rollout
-from coagentnet.model.units import Units
+from coagentnet.model.units import unit_type
 
 from tiny import CTX, PROBLEM, flat, network_part, tiny_batch, tiny_rule
 from ztest import critical_z, passes, z_scores
@@ -87,7 +87,7 @@ def broken_estimates(signal_fn):
     x, y = tiny_batch()
     _, rule, params, state = tiny_rule()
     net = network_part(params)
-    unit = Units("bernoulli")
+    unit = unit_type("bernoulli")
 
     def surrogate(p, key):
         trace = rollout(p, x, key, unit, 1.0)

@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 from coagentnet.config import POPULATION_SCALARS, Config, ConfigError
-from coagentnet.data import load_dataset
 from coagentnet.model.losses import task_loss
 from coagentnet.model.network import linear
 from coagentnet.rules import value_based as value_units
@@ -20,7 +19,6 @@ from coagentnet.training.run import run_population
 from tiny import HYPER
 
 PROBLEM = Problem(in_dim=4, out_dim=3, task="classification")
-DATA = load_dataset("digits")
 
 
 def hyper(epsilon):
@@ -125,11 +123,11 @@ def test_epsilon_is_a_population_scalar():
     assert "epsilon" in POPULATION_SCALARS and a.static_key() == b.static_key()
 
 
-def test_epsilon_decays_per_update_in_training():
+def test_epsilon_decays_per_update_in_training(digits):
     """The training loop hands the rule the global update index (``ctx.step``)."""
     cfg = Config(rule="value_based", layers=1, units=8, epochs=2, batch_size=64)
     run = run_population([cfg.replace(epsilon_schedule="decay")], [0])[0]
-    steps = DATA.x_train.shape[0] // 64  # updates per epoch
+    steps = digits.x_train.shape[0] // 64  # updates per epoch
     means = [v for _, split, name, _, v in run.metrics if (split, name) == ("training", "epsilon")]
     # The training metric is the mean over an epoch's updates n of 1 - 1e-4 n.
     expected = [1 - 1e-4 * (e * steps + (steps - 1) / 2) for e in range(2)]

@@ -15,9 +15,9 @@ from coagentnet import study_options
 from coagentnet.data import DATASETS
 from coagentnet.errors import ConfigError
 from coagentnet.model.baselines import BASELINES
+from coagentnet.model.units import UNIT_TYPES
 from coagentnet.rules import registry
 
-UNIT_TYPES = ("bernoulli", "bernoulli2", "categorical", "gaussian")
 VALUE_MAPS = ("index", "unit", "symmetric")
 OPTIMIZERS = ("rmsprop", "adam", "sgd")
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "identity")
@@ -188,7 +188,7 @@ def validate(cfg: Config) -> None:
     _check_types(cfg)
     _choice("dataset", cfg.dataset, DATASETS + (STREAM,))
     _choice("rule", cfg.rule, registry.rule_names())
-    _choice("unit_type", cfg.unit_type, UNIT_TYPES)
+    _choice("unit_type", cfg.unit_type, tuple(UNIT_TYPES))
     _choice("value_map", cfg.value_map, VALUE_MAPS)
     _choice("baseline", cfg.baseline, tuple(BASELINES))
     _choice("optimizer", cfg.optimizer, OPTIMIZERS)
@@ -237,10 +237,9 @@ def validate(cfg: Config) -> None:
             f"unit_type: {cfg.rule} needs {' or '.join(traits.unit_types)} units, "
             f"got {cfg.unit_type!r}"
         )
-    if cfg.baseline not in traits.baselines:
-        raise ConfigError(
-            f"baseline: {cfg.rule} takes {', '.join(traits.baselines)}, not {cfg.baseline!r}"
-        )
+    allowed = registry.baselines_of(cfg.rule)
+    if cfg.baseline not in allowed:
+        raise ConfigError(f"baseline: {cfg.rule} takes {', '.join(allowed)}, not {cfg.baseline!r}")
     if cfg.stochastic_readout and not cfg.is_coagent:
         raise ConfigError(f"stochastic_readout: needs a policy-gradient rule, not {cfg.rule!r}")
     if cfg.is_coagent and cfg.layers == 0 and (cfg.has_critics or not cfg.stochastic_readout):

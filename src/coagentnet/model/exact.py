@@ -17,9 +17,9 @@ import jax.numpy as jnp
 
 from coagentnet.model.losses import task_loss
 from coagentnet.model.network import greedy_continuation, linear
-from coagentnet.model.units import Units
+from coagentnet.model.units import unit_type
 
-BERNOULLI = Units("bernoulli")
+BERNOULLI = unit_type("bernoulli")
 
 
 def configurations(units: int) -> jax.Array:

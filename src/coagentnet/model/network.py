@@ -15,7 +15,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from coagentnet.model.units import Units
+from coagentnet.model.units import Units, unit_type
 
 
 class Trace(NamedTuple):
@@ -157,7 +157,7 @@ def readout(
     else:
         noise = jax.random.normal(key, mean.shape, mean.dtype)
         prediction = jax.lax.stop_gradient(mean + std * noise)
-    readout_logp = jnp.sum(Units("gaussian").log_prob(mean, prediction, std), axis=-1)
+    readout_logp = jnp.sum(unit_type("gaussian").log_prob(mean, prediction, std), axis=-1)
     return output, prediction, readout_logp
 
 

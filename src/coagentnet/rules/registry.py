@@ -14,13 +14,14 @@ from functools import partial
 from typing import NamedTuple
 
 from coagentnet.model.baselines import BASELINES
+from coagentnet.model.units import UNIT_TYPES
 from coagentnet.rules.backprop import backprop_rule
 from coagentnet.rules.coagent import coagent_rule
 from coagentnet.rules.straight_through import straight_through_rule
 from coagentnet.rules.value_based import value_based_rule
 
-#: Unit types with discrete actions (every type but gaussian).
-DISCRETE_UNITS = ("bernoulli", "bernoulli2", "categorical")
+#: Unit types with discrete actions (asked of the unit types themselves).
+DISCRETE_UNITS = tuple(kind for kind, make in UNIT_TYPES.items() if make().is_discrete)
 
 
 class RuleTraits(NamedTuple):
@@ -29,13 +30,14 @@ class RuleTraits(NamedTuple):
     ``policy_gradient``: hidden layers learn from a policy-gradient signal, so the study options
     built on log-probabilities (exploration subsets, staged freezing, pretraining, a stochastic
     read-out) apply. ``critics``: it has per-layer critics (the critic options apply).
-    ``baselines``: the baseline kinds it accepts. ``unit_types``: the unit types it accepts
-    (``None``: any; backprop ignores the unit type).
+    ``baselines``: the baseline kinds it accepts (``None``: every kind of
+    :data:`~coagentnet.model.baselines.BASELINES`, new ones included). ``unit_types``: the unit
+    types it accepts (``None``: any; backprop ignores the unit type).
     """
 
     policy_gradient: bool = False
     critics: bool = False
-    baselines: tuple[str, ...] = ("none",)
+    baselines: tuple[str, ...] | None = ("none",)
     unit_types: tuple[str, ...] | None = None
 
 
@@ -46,7 +48,7 @@ class RuleEntry(NamedTuple):
     traits: RuleTraits
 
 
-_PG = RuleTraits(policy_gradient=True, baselines=tuple(BASELINES))
+_PG = RuleTraits(policy_gradient=True, baselines=None)
 _CRITIC = _PG._replace(critics=True)
 _BERNOULLI = RuleTraits(unit_types=("bernoulli",))
 
@@ -73,7 +75,7 @@ def register_rule(entry: RuleEntry) -> None:
     """
     if entry.name in _RULES:
         raise ValueError(f"rule {entry.name!r} is already registered")
-    unknown = set(entry.traits.baselines) - set(BASELINES)
+    unknown = set(entry.traits.baselines or ()) - set(BASELINES)
     if unknown:
         raise ValueError(f"rule {entry.name!r}: unknown baselines {sorted(unknown)}")
     _RULES[entry.name] = entry
@@ -101,6 +103,12 @@ def names_where(**traits) -> tuple[str, ...]:
     return tuple(
         n for n, e in _RULES.items() if all(getattr(e.traits, k) == v for k, v in traits.items())
     )
+
+
+def baselines_of(name: str) -> tuple[str, ...]:
+    """The baseline kinds rule ``name`` accepts."""
+    declared = _RULES[name].traits.baselines
+    return tuple(BASELINES) if declared is None else declared
 
 
 def make_rule(cfg, problem):

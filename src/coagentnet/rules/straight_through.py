@@ -10,7 +10,7 @@ import jax.numpy as jnp
 
 from coagentnet.model.losses import task_loss
 from coagentnet.model.network import init_network, linear, rollout
-from coagentnet.model.units import Units
+from coagentnet.model.units import unit_type
 from coagentnet.rules.base import Problem, Rule, trace_stats
 
 if TYPE_CHECKING:  # only for annotations: config reads the registry, which imports this
@@ -24,7 +24,7 @@ def straight_through_rule(cfg: Config, problem: Problem, gated: bool) -> Rule:
     ``straight_through_gated``): d a / d z := a, the sampled bit, without sigmoid'. Both are
     biased estimators of the expected-loss gradient. Evaluation is greedy (or sampled).
     """
-    unit = Units("bernoulli")
+    unit = unit_type("bernoulli")
 
     def init(key):
         params = init_network(key, problem.in_dim, problem.out_dim, cfg.layers, cfg.units, unit)

@@ -28,7 +28,7 @@ from jax.scipy.special import xlogy
 
 from coagentnet.model.losses import task_loss
 from coagentnet.model.network import init_network, layer_policy, linear
-from coagentnet.model.units import Units
+from coagentnet.model.units import Units, unit_type
 from coagentnet.rules.base import Problem, Rule, RuleContext, prediction_stats
 
 if TYPE_CHECKING:  # only for annotations: config reads the registry, which imports this
@@ -65,8 +65,8 @@ def epsilon_greedy_entropy(epsilon, num_actions: int) -> jax.Array:
 def value_unit(cfg: Config) -> Units:
     """The unit type whose head gives K action values per unit and whose values are passed on."""
     if cfg.unit_type == "categorical":
-        return Units("categorical", cfg.num_actions, cfg.value_map)
-    return Units("bernoulli2")  # two actions with values {0, 1}
+        return unit_type("categorical", cfg.num_actions, cfg.value_map)
+    return unit_type("bernoulli2")  # two actions with values {0, 1}
 
 
 def _rollout(params, x, key, unit: Units, epsilon, greedy: bool):
@@ -95,7 +95,7 @@ def value_based_rule(cfg: Config, problem: Problem) -> Rule:
     """
     unit = value_unit(cfg)
     L, U = cfg.layers, cfg.units
-    K = 2 if unit.kind == "bernoulli2" else unit.num_actions
+    K = unit.num_actions
 
     def init(key):
         return init_network(key, problem.in_dim, problem.out_dim, L, U, unit), {}
