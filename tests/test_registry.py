@@ -9,7 +9,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from conftest import PROBLEMS
 
 from coagentnet.config import Config, ConfigError
 from coagentnet.model import baselines, units
@@ -18,6 +17,7 @@ from coagentnet.rules import registry
 from coagentnet.rules.base import RuleContext
 from coagentnet.rules.coagent import coagent_rule
 from coagentnet.rules.registry import RuleEntry, RuleTraits
+from conftest import PROBLEMS
 
 CTX = RuleContext(hyper={"lr": 1.0, "unit_std": 1.0, "critic_ratio": 1.0, "ema_decay": 0.9},
                   epoch=0, step=0)  # fmt: skip
