@@ -256,3 +256,13 @@ def test_dataset_validates_its_arrays():
         Dataset("bad", "regression", x, y, x, y, x, y, num_classes=2)
     with pytest.raises(DataError, match="labels must be in"):
         Dataset("bad", "classification", x, y + 5, x, y, x, y, num_classes=2)
+
+
+def test_declared_shapes_match_the_loaders_table():
+    # dataset_shape is what the planner sizes runs by without loading; the loaders are checked
+    # against EXPECTED above, so EXPECTED and the declared shapes must agree.
+    from coagentnet.data import SHAPES, dataset_shape
+
+    assert set(SHAPES) == set(DATASETS)
+    for name, (task, d, c, (a, b, t)) in EXPECTED.items():
+        assert dataset_shape(name) == (task, d, c, a + b + t), name

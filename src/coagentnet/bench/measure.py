@@ -28,7 +28,6 @@ Run it as ``coagentnet bench`` (see :mod:`coagentnet.commands.bench`). This modu
 
 from __future__ import annotations
 
-import math
 import resource
 import sys
 import time
@@ -215,6 +214,7 @@ def prepare(
     from coagentnet.training.evaluation import eval_arrays
     from coagentnet.training.loop import Trainer
     from coagentnet.training.members import population_setup
+    from coagentnet.training.memory import tree_bytes
 
     cfg, data = bench_config(case, kind, steps, repeats)
     prepared = training_data(cfg, data)
@@ -228,7 +228,7 @@ def prepare(
     hyper, keys, layout = population_setup([cfg] * population, range(population), devices)
     row.update(shards=layout.shards, padded_population=layout.padded)
     shapes = jax.eval_shape(trainer.init, keys, hyper)
-    state_mb = sum(math.prod(s.shape) * s.dtype.itemsize for s in jax.tree.leaves(shapes)) / 2**20
+    state_mb = tree_bytes(shapes) / 2**20
     row["state_mb"] = state_mb
     available = _available_mb(devices[0])
     need = STATE_FACTOR * state_mb

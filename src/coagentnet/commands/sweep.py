@@ -150,7 +150,7 @@ def _backend(args, trainer, workers):
 
 
 def _print_plan(sweep, todo, pops, store_path) -> None:
-    from coagentnet.sweeps.plan import member_bytes
+    from coagentnet.training.memory import member_bytes
 
     merged = f" ({sweep.duplicates} duplicate grid points merged)" if sweep.duplicates else ""
     print(

@@ -22,25 +22,7 @@ import sys
 from dataclasses import dataclass
 
 from coagentnet.config import Config
-from coagentnet.training.evaluation import MAX_CHUNK
-
-#: Fallback data shapes (inputs D, outputs C, examples N) for the memory estimate only.
-#: Unknown names get the MNIST shape, which is larger than every small embedded set.
-DATASET_SHAPES = {
-    "digits": (64, 10, 1797),
-    "mnist": (784, 10, 70000),
-    "fashion-mnist": (784, 10, 70000),
-    "mnist-test10k": (784, 10, 10000),
-    "mnist1d": (40, 10, 5000),
-    "boston": (13, 1, 506),
-    "diabetes": (10, 1, 442),
-    "correlated": (1, 1, MAX_CHUNK),  # generated in the scan; evaluation is chunked
-}
-_DEFAULT_SHAPE = (784, 10, 70000)
-_OPTIMIZER_SLOTS = {"sgd": 0, "rmsprop": 1, "adam": 2}
-_F32 = 4
-#: Head-room for XLA temporaries and fragmentation on top of the counted arrays.
-_SAFETY = 2.0
+from coagentnet.training.memory import member_bytes
 
 
 @dataclass(frozen=True)
@@ -89,38 +71,6 @@ class Population:
 
     def __len__(self) -> int:
         return len(self.runs)
-
-
-def member_bytes(config: Config) -> int:
-    """Rough peak bytes one population member adds (float32), for sizing populations.
-
-    Counts parameters, gradients and optimiser slots, training activations ``[B, width]``
-    per layer, greedy evaluation of one chunk ``[min(N, MAX_CHUNK), width]``, and the member's
-    epoch permutation ``[N]``. The data arrays themselves are shared by all members and not
-    counted.
-    """
-    d, c, n = DATASET_SHAPES.get(config.dataset, _DEFAULT_SHAPE)
-    u, layers = config.units, config.layers
-    # Width of one hidden layer's policy output (logits or means) per example.
-    per_unit = {"bernoulli": 1, "bernoulli2": 2, "categorical": config.num_actions}
-    policy = u * per_unit.get(config.unit_type, 1)
-    widths = [d] + [u] * layers
-    params = sum(i * policy + policy for i in widths[:-1]) + widths[-1] * c + c
-    critic_act = 0
-    if config.has_critics:
-        w, depth = config.critic_width, config.critic_depth
-        for i in widths[:-1]:  # Q_t on concat(s_t, a_t)
-            params += (i + u) * w + w + (depth - 1) * (w * w + w) + w + 1
-        critic_act = layers * w * depth
-    if config.baseline == "state":
-        params += d + 1
-    elif config.baseline == "layer_state":
-        params += sum(widths) + layers
-    slots = _OPTIMIZER_SLOTS.get(config.optimizer, 2)
-    state = params * (2 + slots)  # params, gradients, optimiser slots
-    train_act = config.batch_size * (d + layers * (policy + 4 * u) + c + critic_act) * 3
-    eval_act = min(n, MAX_CHUNK) * (layers * (policy + u) + c)
-    return int(_SAFETY * _F32 * (state + train_act + eval_act + n))
 
 
 def default_memory_bytes() -> int:
@@ -202,7 +152,6 @@ __all__ = [
     "canonical_json",
     "run_id",
     "make_run",
-    "member_bytes",
     "default_memory_bytes",
     "plan",
 ]

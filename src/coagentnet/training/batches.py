@@ -91,6 +91,10 @@ class TrainingData:
     eval_splits: dict  # split name -> (x, y) NumPy arrays
 
 
+#: The correlated stream's task: one input, one regression target.
+STREAM_PROBLEM = Problem(1, 1, "regression")
+
+
 def training_data(cfg: Config, data=None) -> TrainingData:
     """The batches and evaluation splits of ``cfg`` (``data``: an already loaded Dataset)."""
     if cfg.is_stream:
@@ -99,9 +103,7 @@ def training_data(cfg: Config, data=None) -> TrainingData:
         x_val, y_val, x_test, y_test = stream_eval_sets(jax.random.PRNGKey(cfg.split_seed), spec)
         splits = {"validation": (x_val, y_val), "test": (x_test, y_test)}
         splits = {k: tuple(np.asarray(a) for a in v) for k, v in splits.items()}
-        return TrainingData(
-            Problem(1, 1, "regression"), StreamBatches(spec, cfg.num_evals), {}, splits
-        )
+        return TrainingData(STREAM_PROBLEM, StreamBatches(spec, cfg.num_evals), {}, splits)
     source = EpochBatches(data.x_train.shape[0], cfg.batch_size, cfg.epochs)
     if source.steps_per_chunk == 0:
         raise ConfigError(
