@@ -9,6 +9,7 @@ are fed to the vmapped program as arrays, never baked in.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass, fields
 
 from coagentnet import study_options
@@ -170,17 +171,39 @@ def _positive(name: str, value, strict: bool = True) -> None:
         raise ConfigError(f"{name}: must be >= 0, got {value!r}")
 
 
+@functools.cache  # read-only: every Config built checks its fields against it
+def field_kinds() -> dict[str, tuple[str, bool]]:
+    """Field name -> ``(kind, optional)``: the declared type (``int``, ``float``, ``bool`` or
+    ``str``) and whether ``None`` is allowed. The one reading of the field annotations (the CLI
+    options, sweep files and validation all use it)."""
+    out = {}
+    for f in fields(Config):
+        kind, _, rest = str(f.type).partition(" | ")
+        out[f.name] = (kind, rest == "None")
+    return out
+
+
+def accepts(kind: str, value: object) -> bool:
+    """Whether ``value`` has field kind ``kind``: an int is a float, a bool is not a number
+    (bool is an int subclass in Python)."""
+    if isinstance(value, bool):
+        return kind == "bool"
+    return isinstance(value, {"int": int, "float": (int, float), "bool": bool, "str": str}[kind])
+
+
+def varying_fields(configs, exclude: tuple[str, ...] = ()) -> list[str]:
+    """The fields (in declaration order, less ``exclude``) that differ between ``configs``."""
+    names = [f.name for f in fields(Config) if f.name not in exclude]
+    return [n for n in names if len({getattr(c, n) for c in configs}) > 1]
+
+
 def _check_types(cfg: Config) -> None:
-    hints = {"int": int, "float": (int, float), "bool": bool, "str": str}
-    for f in fields(cfg):
-        value = getattr(cfg, f.name)
-        kind = str(f.type).split(" | ")[0]
-        if value is None and "None" in str(f.type):
+    for name, (kind, optional) in field_kinds().items():
+        value = getattr(cfg, name)
+        if value is None and optional:
             continue
-        expected = hints[kind]
-        # bool is an int subclass; reject it where a number is expected.
-        if isinstance(value, bool) and kind != "bool" or not isinstance(value, expected):
-            raise ConfigError(f"{f.name}: expected {kind}, got {type(value).__name__} {value!r}")
+        if not accepts(kind, value):
+            raise ConfigError(f"{name}: expected {kind}, got {type(value).__name__} {value!r}")
 
 
 def validate(cfg: Config) -> None:
@@ -283,4 +306,13 @@ def field_docs() -> dict[str, str]:
     return docs
 
 
-__all__ = ["Config", "ConfigError", "validate", "check_critic_options", "field_docs"]
+__all__ = [
+    "Config",
+    "ConfigError",
+    "accepts",
+    "check_critic_options",
+    "field_docs",
+    "field_kinds",
+    "validate",
+    "varying_fields",
+]

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from coagentnet.commands.common import Progress, default_store, open_store
-from coagentnet.config import POPULATION_SCALARS, Config
+from coagentnet.config import POPULATION_SCALARS, varying_fields
 
 
 def add_parser(subparsers) -> None:
@@ -158,17 +158,9 @@ def _print_plan(sweep, todo, pops, store_path) -> None:
         f"{len(sweep.runs) - len(todo)} complete or running, {len(todo)} to run "
         f"in {len(pops)} populations; store {store_path}"
     )
-    varying = _varying([r.config for r in todo])
+    varying = varying_fields([r.config for r in todo], exclude=POPULATION_SCALARS)
     for i, pop in enumerate(pops, 1):
         cfg = pop.runs[0].config
         label = " ".join(f"{k}={getattr(cfg, k)}" for k in varying)
         mib = member_bytes(cfg) / 2**20
         print(f"  population {i}: {len(pop)} runs, ~{mib:.1f} MiB/member {label}".rstrip())
-
-
-def _varying(configs: list[Config]) -> list[str]:
-    """Static fields that differ between the given configs (what tells populations apart)."""
-    if not configs:
-        return []
-    names = [k for k in configs[0].to_dict() if k not in POPULATION_SCALARS]
-    return [k for k in names if len({getattr(c, k) for c in configs}) > 1]

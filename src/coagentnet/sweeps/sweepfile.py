@@ -44,18 +44,18 @@ from __future__ import annotations
 import difflib
 import itertools
 import re
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
-from coagentnet.config import Config, ConfigError, check_critic_options
+from coagentnet.config import Config, ConfigError, accepts, check_critic_options, field_kinds
 from coagentnet.sweeps.plan import Run, make_run
 
 TOP_KEYS = ("name", "description", "base", "grid", "seeds", "population", "presets")
 PRESET_KEYS = ("description", "base", "grid", "seeds", "population")
 POPULATION_KEYS = ("max_size", "memory_mb")
-_FIELDS = {f.name: str(f.type) for f in fields(Config)}
+_FIELDS = field_kinds()
 
 
 class SweepError(ConfigError):
@@ -278,16 +278,10 @@ def _check_value(key: str, value: object, path: str) -> object:
     """Check one value against the Config field's declared type; ints widen to float."""
     if key not in _FIELDS:
         raise SweepError(_unknown(path, key, tuple(_FIELDS), seed_hint=True))
-    kind, _, optional = _FIELDS[key].partition(" | ")
-    if value is None and optional == "None":
+    kind, optional = _FIELDS[key]
+    if value is None and optional:
         return None
-    ok = {
-        "int": isinstance(value, int) and not isinstance(value, bool),
-        "float": isinstance(value, int | float) and not isinstance(value, bool),
-        "bool": isinstance(value, bool),
-        "str": isinstance(value, str),
-    }[kind]
-    if not ok:
+    if not accepts(kind, value):
         hint = (
             " (lists of values go under 'grid')"
             if path.startswith("base") and isinstance(value, list)
