@@ -261,6 +261,12 @@ def validate(cfg: Config) -> None:
             f"got {cfg.unit_type!r}"
         )
     allowed = registry.baselines_of(cfg.rule)
+    if allowed == ("none",) and cfg.baseline != "none":
+        raise ConfigError(
+            "baseline: only policy-gradient rules "
+            f"({', '.join(registry.names_where(policy_gradient=True))}) "
+            f"take a baseline, not {cfg.rule!r}"
+        )
     if cfg.baseline not in allowed:
         raise ConfigError(f"baseline: {cfg.rule} takes {', '.join(allowed)}, not {cfg.baseline!r}")
     if cfg.stochastic_readout and not cfg.is_coagent:
