@@ -233,3 +233,13 @@ def test_sweep_command_on_a_ray_address_matches_local(ray_cluster, tmp_path):
     assert _dump(tmp_path / "r.sqlite", ids) == _dump(tmp_path / "local.sqlite", ids)
     with Store(tmp_path / "r.sqlite", readonly=True) as store:
         assert {r["population_size"] for r in store.runs()} == {9}  # split for 2 workers
+
+
+def test_default_trainer_is_the_real_function_and_pickles_by_reference():
+    import pickle
+
+    from coagentnet.sweeps.backends import DEFAULT_TRAINER
+    from coagentnet.training.run import run_population
+
+    assert DEFAULT_TRAINER is run_population
+    assert pickle.loads(pickle.dumps(DEFAULT_TRAINER)) is run_population  # what workers receive

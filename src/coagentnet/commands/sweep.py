@@ -106,14 +106,17 @@ def run(args) -> int:
     return 1 if summary.failed else 0
 
 
-def _check_trainer(trainer: str, load: bool) -> None:
-    """Fail early if the trainer cannot be found. Only the local backend imports it here:
-    importing JAX in a driver that then starts Ray or spawns workers buys nothing."""
+def _check_trainer(trainer, load: bool) -> None:
+    """Fail early if a trainer given by name (the testing hook) cannot be found. Only the local
+    backend imports it here: importing it in a driver that then starts Ray or spawns workers
+    buys nothing."""
     import importlib.util
 
     from coagentnet.commands.common import UsageError
     from coagentnet.sweeps import backends
 
+    if callable(trainer):  # the real one, already imported
+        return
     module = trainer.partition(":")[0]
     try:
         if load:

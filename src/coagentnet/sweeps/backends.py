@@ -8,9 +8,11 @@ gives back unfinished claims if it is interrupted.
 A backend has ``slots`` (populations it runs at once), ``submit(population) -> handle`` and
 ``wait(handles, on_updates) -> [(handle, Outcome)]`` (blocks until at least one is done).
 
-The trainer is a callable or a ``"module:function"`` string with the signature of
-``coagentnet.train.train_population(configs, seeds, *, progress=None) -> list[RunResult]``;
-a string is imported where the population runs (a worker process or a Ray node).
+The trainer is a callable with the signature of
+:func:`coagentnet.training.run.run_population` ``(configs, seeds, *, progress=None) ->
+list[RunResult]``, by default that function itself (module-level functions pickle by reference,
+so process and Ray workers import it where they run). A ``"module:function"`` string is
+accepted too, for the testing hook below; it is imported where the population runs.
 """
 
 from __future__ import annotations
@@ -29,9 +31,10 @@ from dataclasses import dataclass, field
 
 from coagentnet.sweeps.plan import Population
 from coagentnet.sweeps.store import Store
+from coagentnet.training import run as training_run
 from coagentnet.training.results import RunResult
 
-DEFAULT_TRAINER = "coagentnet.training.run:run_population"
+DEFAULT_TRAINER = training_run.run_population
 #: Testing hook: a ``module:function`` trainer that ``coagentnet sweep`` uses instead of the
 #: real one (the resume test injects a slow fake trainer through it). Not for users.
 TRAINER_ENV = "COAGENTNET_TRAINER"
