@@ -5,7 +5,7 @@ Each verb module in :mod:`coagentnet.commands` provides ``add_parser(subparsers)
 line on stderr with exit code 2, never as a traceback.
 
 Run as a program (``coagentnet ...``, not ``main(argv)`` from Python), it first gives JAX one CPU
-device per core so that populations are split over every core (:mod:`coagentnet.devices`;
+device per core so that populations are split over every core (:mod:`coagentnet.training.devices`;
 ``COAGENTNET_CPU_DEVICES=1`` turns this off).
 """
 

@@ -2,7 +2,8 @@
 
 A :class:`Fig` says what to show (learning curves, a sensitivity curve, per-layer curves,
 or the selected value of a tuned hyperparameter along an axis); :func:`draw` turns it into a
-matplotlib figure from :mod:`coagentnet.analysis` frames with :mod:`coagentnet.plots`.
+matplotlib figure from :mod:`coagentnet.analysis.frames` frames with
+:mod:`coagentnet.analysis.plots`.
 Keeping the spec declarative lets ``coagentnet report`` remake every figure from a store.
 """
 

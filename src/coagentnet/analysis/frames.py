@@ -123,7 +123,7 @@ def run_scores(
     frames: Frames, split: str, metric: str, how: str = "auc", last: int | float = 1
 ) -> pd.Series:
     """One number per run (indexed by run id): ``auc`` (normalised area under the curve,
-    :func:`~coagentnet.stats.area_under_curve`) or ``final`` (mean of the last ``last``
+    :func:`~coagentnet.analysis.stats.area_under_curve`) or ``final`` (mean of the last ``last``
     evaluations; a float in (0, 1): that fraction of the evaluations after step 0).
     A diverged run, or one without the metric, scores NaN."""
     if how not in ("auc", "final"):

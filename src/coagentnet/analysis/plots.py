@@ -3,7 +3,7 @@
 matplotlib's Agg backend only (no display is needed, ``plt.show`` is never called). Colours
 come from the Okabe-Ito palette, which stays distinguishable under the common colour-vision
 deficiencies; lines also differ in marker so that figures survive grey-scale printing.
-Inputs are the frames of :mod:`coagentnet.analysis` (``band``: step, mean, se;
+Inputs are the frames of :mod:`coagentnet.analysis.frames` (``band``: step, mean, se;
 ``sensitivity``: label, x, mean, se, diverged).
 """
 

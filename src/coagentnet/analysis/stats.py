@@ -2,7 +2,7 @@
 
 These are plain functions over arrays so that they can be checked against hand-made inputs
 with known answers (``tests/test_stats.py``). Non-finite values are a diverged run's mark:
-they are left out of means and intervals here, and the callers (``coagentnet.analysis``)
+they are left out of means and intervals here, and the callers (``coagentnet.analysis.frames``)
 count diverged runs separately so that they are reported, never silently dropped.
 """
 

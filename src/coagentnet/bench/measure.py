@@ -1,7 +1,7 @@
 """Speed harness: steady-state throughput, compile time and peak memory (DESIGN.md section 4).
 
 For each standard case (an architecture) and population size P, the harness times the engine's
-own compiled training program, :meth:`coagentnet.train.Trainer.run_chunk` (a jitted, vmapped
+own compiled training program, :meth:`coagentnet.training.loop.Trainer.run_chunk` (a jitted, vmapped
 ``lax.scan`` over one chunk of updates), for the case's coagent rule and for backprop on the
 same architecture, in the same run, and reports:
 
@@ -206,7 +206,8 @@ def prepare(
 ):
     """Build, place and warm up (compile) one rule's population; None if it would not fit.
 
-    ``eval_chunk``: evaluation chunk size, instead of :data:`coagentnet.evaluation.MAX_CHUNK`.
+    ``eval_chunk``: evaluation chunk size, instead of
+    :data:`coagentnet.training.evaluation.MAX_CHUNK`.
     """
     import jax
 
@@ -239,9 +240,9 @@ def prepare(
 
 
 def eval_subset(arrays: dict, population: int) -> dict:
-    """The first evaluation chunks of ``arrays`` (see :func:`coagentnet.evaluation.eval_arrays`)
-    holding at most :data:`EVAL_BUDGET` network-examples for ``population`` members (at least
-    one chunk)."""
+    """The first evaluation chunks of ``arrays`` (see
+    :func:`coagentnet.training.evaluation.eval_arrays`) holding at most :data:`EVAL_BUDGET`
+    network-examples for ``population`` members (at least one chunk)."""
     chunks, size = arrays["mask"].shape
     keep = max(1, min(chunks, EVAL_BUDGET // (population * size)))
     return {k: v[:keep] for k, v in arrays.items()}

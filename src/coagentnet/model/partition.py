@@ -2,7 +2,7 @@
 
 A layout string over {s, d}, one letter per hidden layer, makes layer t a layer of Gaussian
 coagents (``s``: the pre-activation is sampled from N(mean, std^2), as in
-:mod:`coagentnet.units`) or a deterministic layer (``d``: the activation of the mean). The
+:mod:`coagentnet.model.units`) or a deterministic layer (``d``: the activation of the mean). The
 sampled nodes cut the network into blocks; each block ends at a sampled node (an ``s`` layer
 or a stochastic read-out) and learns from that node's log-probability, by backpropagation
 through the block's deterministic layers. Gradients never cross a sampled node: the state
@@ -10,7 +10,7 @@ after an ``s`` layer is a sample (``stop_gradient``). A deterministic read-out w
 trailing ``d`` layers before it forms the last block, trained by the ordinary gradient of the
 loss, exactly as backprop would.
 
-Special cases: ``"ss..s"`` is the plain Gaussian coagent network (:func:`coagentnet.network.
+Special cases: ``"ss..s"`` is the plain Gaussian coagent network (:func:`coagentnet.model.network.
 rollout`, bit for bit); ``"dd..d"`` with a stochastic read-out is REINFORCE backpropagated
 through a deterministic MLP, an unbiased estimator of the gradient of the expected loss.
 The authors used such partitions in their regression study (Gupta et al. 2021).

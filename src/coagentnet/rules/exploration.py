@@ -7,7 +7,7 @@ independently per layer, and shared by the B episodes of a batch; it is redrawn 
 (update) or every epoch. k = U is plain REINFORCE (or the plain critic rule). The paper's study
 varies k in {1, 2, 4, ..., 64} (Gupta et al. 2021, section 7 of SPEC.md).
 
-This module also combines exploration subsets with staged training (:mod:`coagentnet.staged`)
+This module also combines exploration subsets with staged training (:mod:`coagentnet.rules.staged`)
 into the per-layer sampling masks a training rollout uses.
 """
 
