@@ -3,7 +3,7 @@
 import sys
 
 from coagentnet.cli import main
-from coagentnet.devices import use_cpu_cores
+from coagentnet.training.devices import use_cpu_cores
 
 if __name__ == "__main__":
     use_cpu_cores()  # as the ``coagentnet`` command line does

@@ -63,12 +63,13 @@ def op_origins(hlo: str) -> dict[str, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from coagentnet.devices import use_cpu_cores
+    from coagentnet.training.devices import use_cpu_cores
 
     use_cpu_cores()  # the layout coagentnet bench measures
     import jax
 
-    from coagentnet.bench import CASES, _prepare, steps_for
+    from coagentnet.bench.cases import CASES, steps_for
+    from coagentnet.bench.measure import prepare
 
     parser = argparse.ArgumentParser(prog="python -m bench.ops", description=__doc__)
     parser.add_argument("case", choices=sorted(CASES))
@@ -86,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     device = jax.devices()[0].platform
     steps = steps_for(case, args.population, args.steps, "gpu" if device == "gpu" else "cpu")
     row: dict = {}
-    run = _prepare(case, args.rule, args.population, steps, 1, jax.devices(), row)
+    run = prepare(case, args.rule, args.population, steps, 1, jax.devices(), row)
     if run is None:
         print(f"--population: {row['skipped']}", file=sys.stderr)
         return 2

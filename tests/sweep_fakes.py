@@ -1,6 +1,6 @@
 """A fake trainer for the sweep machinery's tests: a deterministic function of (config, seed).
 
-It has ``coagentnet.train.train_population``'s signature and contract (member i's numbers
+It has ``coagentnet.training.run.run_population``'s signature and contract (member i's numbers
 depend only on configs[i] and seeds[i], never on the grouping). Knobs, for tests only:
 
 - ``SWEEP_FAKE_SLEEP`` (seconds per epoch, default 0): makes a sweep slow enough to kill;
@@ -19,8 +19,8 @@ import time
 
 import numpy as np
 
-from coagentnet.plan import canonical_json
-from coagentnet.results import RunResult
+from coagentnet.sweeps.plan import canonical_json
+from coagentnet.training.results import RunResult
 
 UPDATES_PER_EPOCH = 10
 

@@ -6,12 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from coagentnet import analysis
-from coagentnet.analysis import Frames, Protocol
+from coagentnet.analysis import frames as analysis
+from coagentnet.analysis.frames import Frames, Protocol
+from coagentnet.analysis.labels import method_label
 from coagentnet.config import Config
-from coagentnet.plan import make_run
-from coagentnet.results import RunResult
-from coagentnet.store import Store
+from coagentnet.sweeps.plan import make_run
+from coagentnet.sweeps.store import Store
+from coagentnet.training.results import RunResult
 
 STEPS = (0, 10, 20)
 
@@ -137,11 +138,11 @@ def test_band_and_sensitivity():
 
 
 def test_method_label():
-    assert analysis.method_label({"layers": 2, "rule": "reinforce", "baseline": "ema"}) == (
+    assert method_label({"layers": 2, "rule": "reinforce", "baseline": "ema"}) == (
         "reinforce+ema L=2"
     )
-    assert analysis.method_label({"rule": "backprop", "baseline": "none"}) == "backprop"
-    assert analysis.method_label({}) == "all runs"
+    assert method_label({"rule": "backprop", "baseline": "none"}) == "backprop"
+    assert method_label({}) == "all runs"
 
 
 def test_load_reads_a_store_round_trip(tmp_path):

@@ -9,16 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from coagentnet.backends import (
+from coagentnet.sweeps.backends import (
     LocalBackend,
     ProcessBackend,
     RayBackend,
     execute,
     run_population,
 )
-from coagentnet.plan import plan
-from coagentnet.store import Store
-from coagentnet.sweepfile import parse
+from coagentnet.sweeps.plan import plan
+from coagentnet.sweeps.store import Store
+from coagentnet.sweeps.sweepfile import parse
 
 import sweep_fakes
 
@@ -139,7 +139,7 @@ TINY = {"dataset": "digits", "units": 8, "epochs": 1, "batch_size": 64}
 @pytest.fixture(scope="module")
 def tiny_local(tmp_path_factory):
     """The tiny real sweep run locally, each run alone (the reference for the others)."""
-    pytest.importorskip("coagentnet.train")
+    pytest.importorskip("coagentnet.training.loop")
     sweep = parse({"base": TINY, "grid": {"lr": [2.0**-8, 2.0**-5]}, "seeds": 2})
     path = tmp_path_factory.mktemp("tiny") / "local.sqlite"
     summary = _execute(path, sweep.runs, LocalBackend(), max_population=1)
@@ -223,3 +223,13 @@ def test_sweep_command_on_a_ray_address_matches_local(ray_cluster, tmp_path):
     assert _dump(tmp_path / "r.sqlite", ids) == _dump(tmp_path / "local.sqlite", ids)
     with Store(tmp_path / "r.sqlite", readonly=True) as store:
         assert {r["population_size"] for r in store.runs()} == {9}  # split for 2 workers
+
+
+def test_default_trainer_is_the_real_function_and_pickles_by_reference():
+    import pickle
+
+    from coagentnet.sweeps.backends import DEFAULT_TRAINER
+    from coagentnet.training.run import run_population
+
+    assert DEFAULT_TRAINER is run_population
+    assert pickle.loads(pickle.dumps(DEFAULT_TRAINER)) is run_population  # what workers receive

@@ -5,10 +5,10 @@ import math
 
 import pytest
 
-from coagentnet import bench
+from coagentnet.bench import cases, measure, projections
 from coagentnet.cli import main
 from coagentnet.commands.bench import gpu_available
-from coagentnet.evaluation import MAX_CHUNK
+from coagentnet.training.evaluation import MAX_CHUNK
 
 TINY = ["--steps", "5", "--repeats", "2"]
 
@@ -90,7 +90,7 @@ def test_fresh_process_per_measurement_reports_memory(tmp_path, capsys):
         _check_row(row, steps=5, repeats=1)
         assert row["peak_rss_mb"] >= row["base_rss_mb"] > 0
         assert row["program_mb"] > row["state_mb"] > 0  # 784-64-10 state: 2 networks x ~0.4 MB
-        assert row["eval_examples"] == 5 * 32 + 2 * bench.EVAL_EXAMPLES
+        assert row["eval_examples"] == 5 * 32 + 2 * cases.EVAL_EXAMPLES
 
 
 @pytest.mark.skipif(gpu_available(inline=True), reason="this machine has a GPU")
@@ -118,12 +118,12 @@ def test_bad_options_are_one_line_errors(capsys, argv, message):
 
 
 def test_steps_shrink_with_population_but_not_below_the_minimum():
-    case = bench.CASES["mnist-1x64"]
-    assert bench.steps_for(case, 1) == case.steps
-    assert bench.steps_for(case, 1000) == case.budget // 1000
-    assert bench.steps_for(case, 10**7) == bench.MIN_STEPS
-    assert bench.steps_for(case, 10**7, steps=7) == 7
-    assert bench.steps_for(case, 1000, device="gpu") > bench.steps_for(case, 1000)
+    case = cases.CASES["mnist-1x64"]
+    assert cases.steps_for(case, 1) == case.steps
+    assert cases.steps_for(case, 1000) == case.budget // 1000
+    assert cases.steps_for(case, 10**7) == cases.MIN_STEPS
+    assert cases.steps_for(case, 10**7, steps=7) == 7
+    assert cases.steps_for(case, 1000, device="gpu") > cases.steps_for(case, 1000)
 
 
 def test_projections_follow_from_the_measured_rates():
@@ -133,11 +133,11 @@ def test_projections_follow_from_the_measured_rates():
         dict(case="mnist-3x64", kind="coagent", population=1000, us_per_update=50.0,
              eval_us_per_example=0.5),
     ]  # fmt: skip
-    mnist = bench.projections(rows)["mnist_3x64_off_policy_9_seeds_1000_epochs"]
+    mnist = projections.projections(rows)["mnist_3x64_off_policy_9_seeds_1000_epochs"]
     assert mnist["measured_population"] == 10  # nearest to the 9 seeds
     assert mnist["train_s"] == pytest.approx(9 * 1000 * 1562 * 100e-6)
     assert mnist["eval_s"] == pytest.approx(9 * 1001 * 70_000 * 1e-6)
-    assert "correlated_study_paper_scale" not in bench.projections(rows)
+    assert "correlated_study_paper_scale" not in projections.projections(rows)
 
 
 @pytest.mark.parametrize("what", ["5 updates", "evaluation"])
@@ -152,7 +152,7 @@ def test_ops_profile_lists_the_programs_operations(what):
     argv = ["mnist-1x64", "--population", "2", "--steps", "5", "--top", "4"]
     if what == "evaluation":
         argv.append("--evaluation")
-        what = f"{5 * 32 + 2 * bench.EVAL_EXAMPLES} examples"
+        what = f"{5 * 32 + 2 * cases.EVAL_EXAMPLES} examples"
     proc = subprocess.run(
         [sys.executable, "-m", "bench.ops", *argv], cwd=root, capture_output=True, text=True
     )
@@ -176,14 +176,14 @@ def test_eval_chunk_option_sets_the_evaluation_chunk(tmp_path, capsys):
         _check_row(row, steps=5, repeats=2)
         assert row["eval_chunk"] == 100  # the arrays evaluated, not only the plan
         # Every example still evaluated once: the last chunk of each split is padded, not cut.
-        assert row["eval_examples"] == 5 * 32 + 2 * bench.EVAL_EXAMPLES
+        assert row["eval_examples"] == 5 * 32 + 2 * cases.EVAL_EXAMPLES
 
 
 def test_eval_subset_bounds_the_timed_evaluation():
     import numpy as np
 
     arrays = {"mask": np.ones((40, 256)), "split": np.arange(40)}
-    assert bench.eval_subset(arrays, 1)["mask"].shape == (40, 256)  # all of it fits
-    kept = bench.eval_subset(arrays, bench.EVAL_BUDGET // (256 * 10))["mask"].shape[0]
+    assert measure.eval_subset(arrays, 1)["mask"].shape == (40, 256)  # all of it fits
+    kept = measure.eval_subset(arrays, measure.EVAL_BUDGET // (256 * 10))["mask"].shape[0]
     assert kept == 10
-    assert bench.eval_subset(arrays, 10**9)["split"].shape == (1,)  # never empty
+    assert measure.eval_subset(arrays, 10**9)["split"].shape == (1,)  # never empty

@@ -12,16 +12,18 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from coagentnet import exact
 from coagentnet.config import Config
-from coagentnet.network import rollout
-from coagentnet.rules import Problem, critic_signals, make_rule
-from coagentnet.train import train_population
-from coagentnet.units import Units
+from coagentnet.model import exact
+from coagentnet.model.network import rollout
+from coagentnet.model.units import unit_type
+from coagentnet.rules.base import Problem
+from coagentnet.rules.coagent import critic_signals
+from coagentnet.rules.registry import make_rule
+from coagentnet.training.run import run_population
 
 from ztest import critical_z
 
-BERNOULLI = Units("bernoulli")
+BERNOULLI = unit_type("bernoulli")
 
 
 def as_categorical(layer: dict) -> dict:
@@ -47,7 +49,7 @@ def bernoulli_net(key, in_dim=4, units=3, layers=2, out_dim=3, scale=2.0):
 
 @pytest.mark.parametrize("value_map", ["index", "unit"])
 def test_k2_categorical_equals_bernoulli_per_unit(value_map):
-    cat = Units("categorical", 2, value_map)
+    cat = unit_type("categorical", 2, value_map)
     z = jnp.array([[-3.0, -0.2, 0.0, 0.7, 5.0]])  # includes the tie z = 0
     logits = jnp.stack([jnp.zeros_like(z), z], axis=-1)  # [1, 5, 2]
     for bit in (0, 1):
@@ -70,7 +72,7 @@ def test_k2_categorical_network_samples_the_bernoulli_distribution(value_map):
     cat_params = {**params, "hidden": tuple(map(as_categorical, params["hidden"]))}
     x = jax.random.normal(jax.random.PRNGKey(1), (4, 4))
     exact_p = np.asarray(exact.state_distributions(params, x)[-1])  # [B, C]
-    cat = Units("categorical", 2, value_map)
+    cat = unit_type("categorical", 2, value_map)
     n = 20_000
     keys = jax.random.split(jax.random.PRNGKey(2), n)
     weights = 2 ** jnp.arange(2, -1, -1)  # configuration index as in exact.configurations
@@ -96,7 +98,7 @@ def test_k2_categorical_network_samples_the_bernoulli_distribution(value_map):
 def test_critics_and_next_layers_take_unit_values(bootstrap):
     """Critics see concat(s_t, value(a_t)) with the value map applied, not raw indices."""
     cfg = Config(rule="off_policy", unit_type="categorical", num_actions=5, units=6, layers=3)
-    unit = Units("categorical", 5, "symmetric")
+    unit = unit_type("categorical", 5, "symmetric")
     rule = make_rule(cfg, Problem(4, 3, "classification"))
     params, _ = rule.init(jax.random.PRNGKey(0))
     assert params["critics"][0][0]["w"].shape[0] == 4 + 6  # one value per unit, not K
@@ -145,7 +147,7 @@ def test_categorical_units_learn_digits_in_every_rule(rule, extra, epochs, thres
         epochs=epochs,
         **extra,
     )
-    results = train_population([cfg] * 5, [0, 1, 2, 3, 4])
+    results = run_population([cfg] * 5, [0, 1, 2, 3, 4])
     accuracy = np.array([r.final["test/accuracy"] for r in results])
     assert not any(r.diverged for r in results)
     assert accuracy.mean() > threshold, accuracy

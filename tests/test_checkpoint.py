@@ -4,9 +4,9 @@ a checkpoint of another population, code version or a corrupt file is ignored, n
 import numpy as np
 import pytest
 
-from coagentnet.checkpoint import Checkpointer, check_writable, population_key
 from coagentnet.config import Config
-from coagentnet.train import train_population
+from coagentnet.training.checkpoint import Checkpointer, check_writable, population_key
+from coagentnet.training.run import run_population
 
 CFG = Config(dataset="digits", rule="off_policy", baseline="ema", layers=2, units=8,
              epochs=5, batch_size=64, lr=2.0**-6)
@@ -26,7 +26,7 @@ def _run(configs, seeds, checkpoint=None, kill_after=None):
         if kill_after is not None and done[0] >= kill_after:
             raise Killed
 
-    return train_population(configs, seeds, checkpoint=checkpoint, progress=progress,
+    return run_population(configs, seeds, checkpoint=checkpoint, progress=progress,
                             keep_params=True)
 
 

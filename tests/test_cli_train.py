@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from coagentnet.cli import main
+from marks import needs_fashion, needs_mnist
 
 TINY = ["--units", "8", "--epochs", "2", "--batch-size", "64", "--lr", "0.01"]
 
@@ -86,31 +87,15 @@ def test_console_script_runs():
     assert proc.stderr.strip().count("\n") == 0 and "rule" in proc.stderr
 
 
-def _fashion_present() -> bool:
-    from coagentnet.data import DataError, load_dataset
-
-    try:
-        load_dataset("fashion-mnist", download=False)
-    except DataError:
-        return False
-    return True
-
-
 @pytest.mark.parametrize(
     "dataset, task",
     [
         ("digits", "classification"),
-        ("mnist-test10k", "classification"),
+        pytest.param("mnist-test10k", "classification", marks=needs_mnist),
         ("mnist1d", "classification"),
         ("boston", "regression"),
         ("diabetes", "regression"),
-        pytest.param(
-            "fashion-mnist",
-            "classification",
-            marks=pytest.mark.skipif(
-                not _fashion_present(), reason="Debian's dataset-fashion-mnist is not installed"
-            ),
-        ),
+        pytest.param("fashion-mnist", "classification", marks=needs_fashion),
     ],
 )
 def test_train_runs_on_every_data_set(capsys, dataset, task):

@@ -13,10 +13,7 @@ import pytest
 from coagentnet.data import DATASETS, DataError, Dataset, load_dataset, sources
 from coagentnet.data.datasets import _mnist1d_raw
 from coagentnet.data.splits import split_indices, standardize
-
-SHARED_MNIST = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist"
-HAVE_SHARED = (SHARED_MNIST / "t10k-images-idx3-ubyte.gz").is_file()
-HAVE_FASHION = Path("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz").is_file()
+from marks import SHARED_MNIST, needs_fashion, needs_mnist
 
 # name -> (task, in_dim, out_dim, (n_train, n_val, n_test))
 EXPECTED = {
@@ -27,17 +24,11 @@ EXPECTED = {
     "diabetes": ("regression", 10, 1, (354, 44, 44)),
     "fashion-mnist": ("classification", 784, 10, (50000, 10000, 10000)),
 }
-SKIP = {
-    "mnist-test10k": None if HAVE_SHARED else f"MNIST test files not in {SHARED_MNIST}",
-    "fashion-mnist": None if HAVE_FASHION else "apt-get install dataset-fashion-mnist",
-}
+MARKS = {"mnist-test10k": [needs_mnist], "fashion-mnist": [needs_fashion]}
 
 
 def params(names):
-    return [
-        pytest.param(n, marks=pytest.mark.skipif(bool(SKIP.get(n)), reason=str(SKIP.get(n))))
-        for n in names
-    ]
+    return [pytest.param(n, marks=MARKS.get(n, [])) for n in names]
 
 
 @pytest.fixture(autouse=True)
@@ -131,7 +122,7 @@ def test_digits_scaling():
     assert len(ds.data) == sum(EXPECTED["digits"][3])
 
 
-@pytest.mark.skipif(not HAVE_SHARED, reason=f"MNIST test files not in {SHARED_MNIST}")
+@needs_mnist
 def test_mnist_test10k_pixels_and_labels():
     from coagentnet.data import read_idx_pair
 
@@ -149,7 +140,7 @@ def test_mnist_test10k_pixels_and_labels():
     assert len(row) >= 1 and labels[row[0]] == ds.y_test[0]
 
 
-@pytest.mark.skipif(not HAVE_SHARED, reason=f"MNIST test files not in {SHARED_MNIST}")
+@needs_mnist
 def test_mnist_test10k_from_data_dir_and_env(tmp_path, monkeypatch):
     for sub in ("explicit/mnist", "env"):
         (tmp_path / sub).mkdir(parents=True)
@@ -265,3 +256,13 @@ def test_dataset_validates_its_arrays():
         Dataset("bad", "regression", x, y, x, y, x, y, num_classes=2)
     with pytest.raises(DataError, match="labels must be in"):
         Dataset("bad", "classification", x, y + 5, x, y, x, y, num_classes=2)
+
+
+def test_declared_shapes_match_the_loaders_table():
+    # dataset_shape is what the planner sizes runs by without loading; the loaders are checked
+    # against EXPECTED above, so EXPECTED and the declared shapes must agree.
+    from coagentnet.data import SHAPES, dataset_shape
+
+    assert set(SHAPES) == set(DATASETS)
+    for name, (task, d, c, (a, b, t)) in EXPECTED.items():
+        assert dataset_shape(name) == (task, d, c, a + b + t), name

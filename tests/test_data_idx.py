@@ -12,19 +12,11 @@ import pytest
 
 from coagentnet.data import DataError, read_idx, read_idx_pair, sources
 from coagentnet.data.idx import IMAGES_MAGIC, LABELS_MAGIC
+from marks import FASHION, SHARED_MNIST, needs_fashion, needs_mnist
 
-SHARED_MNIST = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist"
-FASHION = Path("/usr/share/datasets/fashion-mnist")
-T10K_IMAGES = SHARED_MNIST / "t10k-images-idx3-ubyte.gz"
-T10K_LABELS = SHARED_MNIST / "t10k-labels-idx1-ubyte.gz"
-
-needs_shared = pytest.mark.skipif(
-    not T10K_IMAGES.is_file(), reason=f"MNIST test files not found in {SHARED_MNIST}"
-)
-needs_fashion = pytest.mark.skipif(
-    not (FASHION / "train-images-idx3-ubyte.gz").is_file(),
-    reason="Fashion-MNIST absent: apt-get install dataset-fashion-mnist",
-)
+SHARED = SHARED_MNIST or Path("missing")
+T10K_IMAGES = SHARED / "t10k-images-idx3-ubyte.gz"
+T10K_LABELS = SHARED / "t10k-labels-idx1-ubyte.gz"
 
 
 def idx_bytes(array: np.ndarray, magic: int | None = None) -> bytes:
@@ -50,18 +42,18 @@ def small_pair(n_images=5, n_labels=5, seed=0):
 # ---------------------------------------------------------------------------- real files
 
 
-@needs_shared
+@needs_mnist
 def test_shared_mnist_md5sums_match():
-    lines = (SHARED_MNIST / "MD5SUMS").read_text().split("\n")
+    lines = (SHARED / "MD5SUMS").read_text().split("\n")
     entries = [line.split() for line in lines if line.strip()]
     assert {name for _, name in entries} == {T10K_IMAGES.name, T10K_LABELS.name}
     for digest, name in entries:
-        sources.verify_checksum(SHARED_MNIST / name, f"md5:{digest}")
+        sources.verify_checksum(SHARED / name, f"md5:{digest}")
         # The same published checksums are what a download is verified against.
         assert sources.IDX_SOURCES["mnist"].checksums[name] == f"md5:{digest}"
 
 
-@needs_shared
+@needs_mnist
 def test_real_mnist_test_set():
     images, labels = read_idx_pair(T10K_IMAGES, T10K_LABELS)
     assert images.shape == (10000, 28, 28) and images.dtype == np.uint8
@@ -74,7 +66,7 @@ def test_real_mnist_test_set():
     assert images.flags.writeable and images.dtype.isnative
 
 
-@needs_shared
+@needs_mnist
 def test_raw_and_gzip_give_the_same_array(tmp_path):
     raw = write(tmp_path / "t10k-labels-idx1-ubyte", gzip.decompress(T10K_LABELS.read_bytes()))
     np.testing.assert_array_equal(read_idx(raw), read_idx(T10K_LABELS))

@@ -28,6 +28,8 @@ from coagentnet.data import (
     target,
 )
 
+from ztest import mean_within
+
 Z = 4.0  # two-sided z bound: a false failure has probability 6e-5 per check
 P = 256  # independent streams
 M, S, B = 16, 4, 8
@@ -57,12 +59,6 @@ def mus(seed: int, spec: StreamSpec, member: int = 0) -> np.ndarray:
     key = jax.random.split(jax.random.PRNGKey(seed), member + 1)[member]
     _, out = jax.lax.scan(body, stream_init(key, spec), jnp.arange(spec.num_updates))
     return np.asarray(out)
-
-
-def z_ok(values: np.ndarray, expected: float) -> None:
-    """Mean of iid per-stream statistics equals ``expected`` within Z standard errors."""
-    se = values.std(ddof=1) / math.sqrt(len(values))
-    assert abs(values.mean() - expected) <= Z * se, (values.mean(), expected, se)
 
 
 def exact_var_of_stream_mean(d: float, m: int, n: int) -> float:
@@ -111,7 +107,7 @@ def test_marginal_is_n_0_v(d):
     # this checks the whole covariance structure (within and across segments).
     lo, hi = stats.chi2.ppf([1e-4, 1 - 1e-4], P - 1) / (P - 1)
     assert lo <= stream_means.var(ddof=1) / sigma2 <= hi
-    z_ok((x**2).mean(axis=(1, 2)), VARIANCE)  # E x^2 = V, so Var x = V
+    mean_within((x**2).mean(axis=(1, 2)), VARIANCE, Z)  # E x^2 = V, so Var x = V
 
 
 def pearson(a: np.ndarray, b: np.ndarray) -> float:
@@ -130,9 +126,9 @@ def test_within_segment_correlation_is_d(d):
     se = math.sqrt((P - 1) / P * np.sum((loo - loo.mean()) ** 2))
     assert abs(r - d) <= Z * se, (r, d, se)
     # The same through E[ab] / V (x has mean 0 and variance V), one value per stream.
-    z_ok((first * last).mean(axis=1) / VARIANCE, d)
+    mean_within((first * last).mean(axis=1) / VARIANCE, d, Z)
     # Neighbouring segments: corr = d * sqrt(1 - d), the walk's memory.
-    z_ok((x[:, :-1, -1] * x[:, 1:, 0]).mean(axis=1) / VARIANCE, d * math.sqrt(1 - d))
+    mean_within((x[:, :-1, -1] * x[:, 1:, 0]).mean(axis=1) / VARIANCE, d * math.sqrt(1 - d), Z)
 
 
 def test_d0_is_iid_with_mean_fixed_at_zero():

@@ -9,21 +9,18 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from coagentnet.batches import training_data
-from coagentnet.config import POPULATION_SCALARS, Config
-from coagentnet.data import load_dataset
-from coagentnet.devices import population_layout
-from coagentnet.train import Trainer, _member_keys, _stack
-
-DATA = load_dataset("digits")
+from coagentnet.config import Config
+from coagentnet.training.batches import training_data
+from coagentnet.training.devices import population_layout
+from coagentnet.training.loop import Trainer
+from coagentnet.training.members import population_setup
 
 
-def _population(cfg: Config, lrs: list[float]):
-    trainer = Trainer(cfg, training_data(cfg, DATA))
-    programs = trainer.programs(population_layout(len(lrs), jax.devices()[:1]))
-    hyper = {k: jnp.full((len(lrs),), float(getattr(cfg, k))) for k in POPULATION_SCALARS}
-    hyper["lr"] = jnp.asarray(lrs)
-    keys = _stack([_member_keys(seed) for seed in range(len(lrs))])
+def _population(cfg: Config, lrs: list[float], data):
+    trainer = Trainer(cfg, training_data(cfg, data))
+    configs = [cfg.replace(lr=lr) for lr in lrs]
+    hyper, keys, layout = population_setup(configs, range(len(lrs)), jax.devices()[:1])
+    programs = trainer.programs(layout)
     return trainer, programs, hyper, keys, programs.init(keys, hyper)
 
 
@@ -31,9 +28,9 @@ def _leaves(tree) -> list[np.ndarray]:
     return [np.asarray(x) for x in jax.tree.leaves(tree)]
 
 
-def test_fast_chunk_equals_exact_chunk_without_divergence():
+def test_fast_chunk_equals_exact_chunk_without_divergence(digits):
     cfg = Config(rule="off_policy", baseline="ema", layers=2, units=8, batch_size=64, epochs=2)
-    trainer, programs, hyper, keys, state = _population(cfg, [2.0**-9, 2.0**-6])
+    trainer, programs, hyper, keys, state = _population(cfg, [2.0**-9, 2.0**-6], digits)
     arrays = trainer.train_arrays
     fast, fast_metrics = programs.chunk_fast(state, hyper, keys, 0, arrays)
     exact, exact_metrics = programs.chunk_exact(state, hyper, keys, 0, arrays)
@@ -42,9 +39,9 @@ def test_fast_chunk_equals_exact_chunk_without_divergence():
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
 
 
-def test_member_diverged_in_an_earlier_chunk_stays_frozen():
+def test_member_diverged_in_an_earlier_chunk_stays_frozen(digits):
     cfg = Config(rule="reinforce", optimizer="sgd", layers=1, units=8, batch_size=64, epochs=3)
-    trainer, programs, hyper, keys, state = _population(cfg, [2.0**-7, 1e38])
+    trainer, programs, hyper, keys, state = _population(cfg, [2.0**-7, 1e38], digits)
     state, _ = programs.run_chunk(state, hyper, keys, 0, trainer.train_arrays)
     assert np.asarray(state["diverged"]).tolist() == [False, True]
     frozen = jax.tree.map(lambda x: np.asarray(x[1]), state["params"])
@@ -69,15 +66,15 @@ jax.config.update("jax_num_cpu_devices", 2)
 import numpy as np
 from coagentnet.config import Config
 from coagentnet.data import load_dataset
-from coagentnet.devices import population_layout
-from coagentnet.train import train, train_population
+from coagentnet.training.devices import population_layout
+from coagentnet.training.run import run_population, train
 
 data = load_dataset("digits")
 good = Config(rule="reinforce", baseline="ema", optimizer="sgd", layers=2, units=8,
               batch_size=64, epochs=2, lr=2.0**-7)
 configs = [good, good.replace(lr=1e38), good.replace(lr=2.0**-5)]
 layout = population_layout(3)
-pop = train_population(configs, [0, 1, 2], data=data)
+pop = run_population(configs, [0, 1, 2], data=data)
 solo = [train(c, s, data=data) for c, s in zip(configs, [0, 1, 2])]
 values = lambda r: [row[-1] for row in r.metrics]
 print(json.dumps({

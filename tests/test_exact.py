@@ -4,10 +4,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from coagentnet import exact
-from coagentnet.losses import task_loss
-from coagentnet.network import rollout
-from coagentnet.units import Units
+from coagentnet.model import exact
+from coagentnet.model.losses import task_loss
+from coagentnet.model.network import rollout
+from coagentnet.model.units import unit_type
 
 from tiny import PROBLEM, tiny_batch, tiny_rule
 
@@ -29,7 +29,7 @@ def test_exact_expected_loss_matches_monte_carlo():
     exact_loss = float(exact.expected_loss(params, x, y, PROBLEM.task))
 
     def sampled_loss(key):
-        trace = rollout(params, x, key, Units("bernoulli"), 1.0)
+        trace = rollout(params, x, key, unit_type("bernoulli"), 1.0)
         return jnp.mean(task_loss(PROBLEM.task, trace.output, y))
 
     n = 20000
@@ -44,7 +44,7 @@ def test_greedy_objective_of_a_deterministic_layer_is_its_greedy_return():
     # objective of any layer equals the return of the fully greedy network.
     _, _, params, _ = tiny_rule(layers=3, units=2, scale=200.0)
     x, y = tiny_batch()
-    greedy = rollout(params, x, jax.random.PRNGKey(0), Units("bernoulli"), 1.0, greedy=True)
+    greedy = rollout(params, x, jax.random.PRNGKey(0), unit_type("bernoulli"), 1.0, greedy=True)
     target = -float(jnp.mean(task_loss(PROBLEM.task, greedy.output, y)))
     for t in range(3):
         np.testing.assert_allclose(

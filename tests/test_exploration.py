@@ -10,19 +10,20 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from coagentnet import exploration
 from coagentnet.config import Config, ConfigError
-from coagentnet.network import rollout
-from coagentnet.rules import Problem, make_rule
-from coagentnet.sweepfile import parse
-from coagentnet.train import train_population
-from coagentnet.units import units_from_config
+from coagentnet.model.network import rollout
+from coagentnet.model.units import units_from_config
+from coagentnet.rules import exploration
+from coagentnet.rules.base import Problem, RuleContext
+from coagentnet.rules.registry import make_rule
+from coagentnet.sweeps.sweepfile import parse
+from coagentnet.training.run import run_population
 
 from tiny import HYPER
 from ztest import critical_z
 
 PROBLEM = Problem(in_dim=5, out_dim=3, task="classification")
-CTX = {"hyper": {**HYPER, "epsilon": 0.1}, "epoch": 0, "step": 0}
+CTX = RuleContext(hyper={**HYPER, "epsilon": 0.1}, epoch=0, step=0)
 X = jax.random.normal(jax.random.PRNGKey(0), (16, 5))
 Y = jnp.arange(16) % 3
 UNIT_TYPES = [
@@ -130,7 +131,7 @@ def test_subsets_are_redrawn_every_batch_or_every_epoch():
 
 def test_sampled_evaluation_draws_a_subset_and_greedy_evaluation_none():
     cfg, rule, params, _ = setup(unit_type="gaussian", explore_units=2)
-    hyper = CTX["hyper"]
+    hyper = CTX.hyper
     key = jax.random.PRNGKey(4)
     sampled = rule.evaluate(params, X, Y, key, hyper, False)
     masks = exploration.evaluation_masks(cfg, key)
@@ -186,7 +187,7 @@ LEARNING = [
 @pytest.mark.parametrize("fields, threshold", LEARNING, ids=["k16-batch", "k8-epoch"])
 def test_exploration_subsets_learn_digits(fields, threshold):
     cfg = Config(layers=2, units=64, batch_size=8, epochs=10, baseline="ema", **fields)
-    results = train_population([cfg] * 5, [0, 1, 2, 3, 4])
+    results = run_population([cfg] * 5, [0, 1, 2, 3, 4])
     accuracy = np.array([r.final["test/accuracy"] for r in results])
     assert not any(r.diverged for r in results)
     assert accuracy.mean() > threshold, accuracy

@@ -3,7 +3,7 @@
 For every rule family, the same (config, seed) is trained alone and twice, first and last, in
 a population of three whose middle member has another seed and learning rate; every metric at
 every evaluation and the final parameters must be identical to the last bit (no tolerance:
-coagentnet.devices says why this holds, and it must hold on any CPU). The backends are
+coagentnet.training.devices says why this holds, and it must hold on any CPU). The backends are
 checked in test_backends.py, several CPU devices in test_devices.py.
 """
 
@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 
 from coagentnet.config import Config
-from coagentnet.devices import MEMBER_TILE_ENV, member_tile
-from coagentnet.train import train, train_population
+from coagentnet.training.devices import MEMBER_TILE_ENV, member_tile
+from coagentnet.training.run import run_population, train
 
 DIGITS = dict(dataset="digits", layers=2, units=8, epochs=2, batch_size=64, lr=2.0**-6)
 STREAM = dict(
@@ -86,7 +86,7 @@ def test_member_is_bitwise_its_solo_run(family):
     target = Config(**FAMILIES[family])
     mate = target.replace(lr=target.lr * 4)
     solo = train(target, 7, keep_params=True)
-    first, _, last = train_population([target, mate, target], [7, 3, 7], keep_params=True)
+    first, _, last = run_population([target, mate, target], [7, 3, 7], keep_params=True)
     _assert_identical(first, solo)
     _assert_identical(last, solo)
 

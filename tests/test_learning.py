@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from coagentnet.config import Config
-from coagentnet.train import train_population
+from coagentnet.training.run import run_population
 
 CASES = [
     ("backprop", {}, 15, 0.90),
@@ -36,7 +36,7 @@ CASES = [
 @pytest.mark.parametrize("rule, extra, epochs, threshold", CASES, ids=[c[0] for c in CASES])
 def test_rule_learns_digits(rule, extra, epochs, threshold):
     cfg = Config(rule=rule, layers=2, units=64, batch_size=8, lr=2.0**-7, epochs=epochs, **extra)
-    results = train_population([cfg] * 5, [0, 1, 2, 3, 4])
+    results = run_population([cfg] * 5, [0, 1, 2, 3, 4])
     accuracy = np.array([r.final["test/accuracy"] for r in results])
     assert not any(r.diverged for r in results)
     assert accuracy.mean() > threshold, accuracy

@@ -10,18 +10,18 @@ import jax
 import numpy as np
 import pytest
 
-from coagentnet import exact
-from coagentnet.losses import score_function_surrogate, task_loss
-from coagentnet.network import rollout
-from coagentnet.rules import critic_signals
-from coagentnet.units import Units
+from coagentnet.model import exact
+from coagentnet.model.losses import score_function_surrogate, task_loss
+from coagentnet.model.network import rollout
+from coagentnet.model.units import unit_type
+from coagentnet.rules.coagent import critic_signals
 
 from tiny import PROBLEM, flat, network_part, tiny_batch, tiny_rule
 from ztest import critical_z, passes
 
 N = 40_000
 LAYERS = 3
-UNIT = Units("bernoulli")
+UNIT = unit_type("bernoulli")
 
 
 def layer_estimates(t: int):

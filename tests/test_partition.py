@@ -11,13 +11,14 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from coagentnet import partition
 from coagentnet.config import Config, ConfigError
-from coagentnet.network import linear, rollout
-from coagentnet.rules import Problem, make_rule
-from coagentnet.sweepfile import parse
-from coagentnet.train import train_population
-from coagentnet.units import Units
+from coagentnet.model import partition
+from coagentnet.model.network import linear, rollout
+from coagentnet.model.units import unit_type
+from coagentnet.rules.base import Problem, RuleContext
+from coagentnet.rules.registry import make_rule
+from coagentnet.sweeps.sweepfile import parse
+from coagentnet.training.run import run_population
 
 from tiny import HYPER, flat, network_part
 from ztest import critical_z, passes
@@ -25,8 +26,8 @@ from ztest import critical_z, passes
 PROBLEM = Problem(in_dim=3, out_dim=1, task="regression")
 X = jax.random.normal(jax.random.PRNGKey(11), (4, 3))
 Y = jnp.array([[0.5], [-1.0], [0.0], [2.0]])
-CTX = {"hyper": {**HYPER, "epsilon": 0.1}, "epoch": 0, "step": 0}
-RELU = Units("gaussian", activation="relu")
+CTX = RuleContext(hyper={**HYPER, "epsilon": 0.1}, epoch=0, step=0)
+RELU = unit_type("gaussian", activation="relu")
 
 
 def setup(layout, stochastic_readout=True, activation="relu", units=3, **fields):
@@ -222,7 +223,7 @@ def test_partition_networks_learn_boston(layout):
         lr=2.0**-8,
         epochs=100,
     )
-    results = train_population([cfg] * 5, [0, 1, 2, 3, 4])
+    results = run_population([cfg] * 5, [0, 1, 2, 3, 4])
     mse = np.array([r.final["test/loss"] for r in results])
     assert not any(r.diverged for r in results)
     assert mse.mean() < 65.0, mse

@@ -2,8 +2,11 @@
 
 import re
 
+import pytest
+
 from coagentnet.config import Config
-from coagentnet.plan import make_run, member_bytes, plan, run_id
+from coagentnet.sweeps.plan import make_run, plan, run_id
+from coagentnet.training.memory import member_bytes
 
 
 def test_run_id_is_stable_short_and_sensitive():
@@ -60,3 +63,28 @@ def test_member_bytes_grows_with_size():
     assert member_bytes(Config(units=8, dataset="mnist")) > small
     critic = Config(units=8, rule="off_policy", critic_width=1024)
     assert member_bytes(critic) > member_bytes(critic.replace(critic_width=64))
+
+
+def test_state_bytes_are_those_of_the_real_initialised_state(tiny_rule_fields, digits):
+    # The memory model reads shapes off the rule's and optimiser's own initialisers: it must
+    # agree with the state the training loop actually builds, for every rule of the catalogue.
+    import jax
+
+    from coagentnet.training.batches import training_data
+    from coagentnet.training.loop import Trainer
+    from coagentnet.training.members import population_setup
+    from coagentnet.training.memory import state_bytes, tree_bytes
+
+    cfg = Config(**tiny_rule_fields)
+    trainer = Trainer(cfg, training_data(cfg, digits))
+    hyper, keys, _ = population_setup([cfg], [0], jax.devices()[:1])
+    state = trainer.init(keys, hyper)  # P = 1: the same bytes as one member
+    real = 2 * tree_bytes(state["params"]) + tree_bytes(state["rule_state"])
+    assert state_bytes(cfg) == real + tree_bytes(state["opt_state"])
+
+
+def test_member_bytes_of_an_unknown_data_set_is_an_error_not_a_guess():
+    from coagentnet.data import DataError, dataset_shape
+
+    with pytest.raises(DataError, match="unknown data set 'cifar'"):
+        dataset_shape("cifar")

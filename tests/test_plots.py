@@ -4,7 +4,7 @@ import matplotlib
 import pandas as pd
 import pytest
 
-from coagentnet import plots
+from coagentnet.analysis import plots
 
 
 def _band(offset):

@@ -7,11 +7,13 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from coagentnet import pretrain
 from coagentnet.config import Config, ConfigError
 from coagentnet.data import load_dataset
-from coagentnet.sweepfile import parse
-from coagentnet.train import train_population
+from coagentnet.model.baselines import EmaState
+from coagentnet.sweeps.sweepfile import parse
+from coagentnet.training import pretrain, run
+from coagentnet.training.loop import train_population
+from coagentnet.training.run import run_population
 
 #: Digits, 2 x 32 Gaussian ReLU units (std 1), batch 16, lr 2^-7 (RMSprop): 5 epochs of
 #: backprop, then 3 of reinforce + ema with SGD at lr/128, seeds 0-4.
@@ -68,7 +70,7 @@ def test_copy_weights_and_seed_the_ema_baseline():
     shape = {"w": jnp.zeros((2, 4, 3)), "b": jnp.zeros((2, 3))}  # 2 members
     state = {
         "params": {"hidden": (shape,), "readout": shape, "baseline": {}},
-        "rule_state": {"baseline": {"value": jnp.zeros(2), "ready": jnp.zeros(2, bool)}},
+        "rule_state": {"baseline": EmaState(value=jnp.zeros(2), ready=jnp.zeros(2, bool))},
         "opt_state": (),
         "diverged": jnp.zeros(2, bool),
     }
@@ -78,8 +80,8 @@ def test_copy_weights_and_seed_the_ema_baseline():
     }
     out = pretrain.copy_weights(state, trained, np.array([-0.5, np.nan]))
     assert (np.asarray(out["params"]["hidden"][0]["w"]) == 1.0).all()
-    np.testing.assert_array_equal(out["rule_state"]["baseline"]["value"], [-0.5, 0.0])
-    assert np.asarray(out["rule_state"]["baseline"]["ready"]).all()
+    np.testing.assert_array_equal(out["rule_state"]["baseline"].value, [-0.5, 0.0])
+    assert np.asarray(out["rule_state"]["baseline"].ready).all()
     np.testing.assert_array_equal(out["diverged"], [False, True])  # stays diverged
     bad = {**trained, "params": {**trained["params"], "readout": {"w": jnp.zeros((2, 5, 3))}}}
     with pytest.raises(ConfigError, match="^pretrain_epochs:"):
@@ -154,8 +156,14 @@ def test_pretrained_coagent_network_learns_digits(phases):
     assert all(r.updates == 8 * per_epoch for r in runs)
 
 
-def test_train_population_dispatches_to_pretraining(monkeypatch):
+def test_run_population_chooses_pretraining(monkeypatch):
     calls = []
-    monkeypatch.setattr(pretrain, "pretrain_population", lambda c, s, **kw: calls.append(c) or [])
-    assert train_population([GAUSSIAN], [0]) == []
+    monkeypatch.setattr(run, "pretrain_population", lambda c, s, **kw: calls.append(c) or [])
+    assert run_population([GAUSSIAN], [0]) == []
     assert calls == [[GAUSSIAN]]
+
+
+def test_the_loop_refuses_pretraining_configs():
+    # Pretraining wraps the loop; the loop never calls back into it.
+    with pytest.raises(ConfigError, match="pretrain_epochs"):
+        train_population([GAUSSIAN], [0])

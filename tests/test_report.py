@@ -9,7 +9,8 @@ import subprocess
 import pandas as pd
 import pytest
 
-from coagentnet import plots, report
+from coagentnet.analysis import html as report
+from coagentnet.analysis import plots
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -126,10 +127,10 @@ def _fake_store(path):
     """A store as `reproduce mnist_deep` would leave it, with made-up metrics (no training):
     two rules x two learning rates x two seeds, one diverged run."""
     from coagentnet.config import Config
-    from coagentnet.plan import make_run
-    from coagentnet.reproduce import META_KEY
-    from coagentnet.results import RunResult
-    from coagentnet.store import Store
+    from coagentnet.reproduce.runner import META_KEY
+    from coagentnet.sweeps.plan import make_run
+    from coagentnet.sweeps.store import Store
+    from coagentnet.training.results import RunResult
 
     with Store(path) as store:
         store.set_meta(
@@ -162,7 +163,7 @@ def _fake_store(path):
 
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (apt-get install chromium)")
 def test_a_study_report_from_a_store_opens_in_chromium(tmp_path):
-    from coagentnet.reproduce import build_report
+    from coagentnet.reproduce.report import build_report
 
     db = tmp_path / "mnist_deep" / "critics.sqlite"
     db.parent.mkdir()

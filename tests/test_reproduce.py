@@ -8,9 +8,10 @@ import sqlite3
 
 import pytest
 
-from coagentnet import reproduce, sweepfile
 from coagentnet.cli import main
-from coagentnet.store import Store
+from coagentnet.reproduce import runner, studies
+from coagentnet.sweeps import sweepfile
+from coagentnet.sweeps.store import Store
 
 TINY = """
 name: mnist_shallow
@@ -49,7 +50,7 @@ def test_reproduce_runs_resumes_and_reports(tiny_study, tmp_path, capsys):
     db = out / "mnist_shallow" / "rules.sqlite"
     with Store(db, readonly=True) as store:
         assert store.counts()["done"] + store.counts()["diverged"] == 8
-        meta = json.loads(store.get_meta(reproduce.META_KEY))
+        meta = json.loads(store.get_meta(runner.META_KEY))
     assert meta["study"] == "mnist_shallow" and meta["preset"] == "quick"
 
     html = (out / "report.html").read_text()
@@ -155,14 +156,14 @@ def test_sweep_verb_takes_a_preset(tmp_path, capsys):
 # --- the registry and experiments/ ---
 
 
-@pytest.mark.parametrize("preset", reproduce.PRESETS)
+@pytest.mark.parametrize("preset", studies.PRESETS)
 def test_every_study_file_loads_under_every_preset(preset):
-    root = reproduce.experiments_dir()
-    for st in reproduce.STUDIES:
+    root = studies.experiments_dir()
+    for st in studies.STUDIES:
         assert (root / st.name / "README.md").exists(), st.name
         for exp in st.experiments:
             data = sweepfile.read(root / st.name / f"{exp.file}.yaml")
-            assert sweepfile.preset_names(data) == reproduce.PRESETS
+            assert sweepfile.preset_names(data) == studies.PRESETS
             assert data["presets"][preset]["description"]
             sweep = sweepfile.parse(data, preset=preset)
             assert sweep.runs

@@ -10,21 +10,20 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from coagentnet import staged
-from coagentnet.batches import training_data
-from coagentnet.config import POPULATION_SCALARS, Config, ConfigError
-from coagentnet.data import load_dataset
-from coagentnet.devices import population_layout
-from coagentnet.exploration import training_masks
-from coagentnet.network import rollout
-from coagentnet.rules import Problem, make_rule
-from coagentnet.sweepfile import parse
-from coagentnet.train import Trainer, _member_keys, train_population
-from coagentnet.units import Units
+from coagentnet.config import Config, ConfigError
+from coagentnet.model.network import rollout
+from coagentnet.model.units import unit_type
+from coagentnet.rules import staged
+from coagentnet.rules.base import Problem, RuleContext
+from coagentnet.rules.exploration import training_masks
+from coagentnet.rules.registry import make_rule
+from coagentnet.sweeps.sweepfile import parse
+from coagentnet.training.batches import training_data
+from coagentnet.training.loop import Trainer
+from coagentnet.training.members import population_setup
+from coagentnet.training.run import run_population
 
 from tiny import HYPER
-
-DATA = load_dataset("digits")
 
 
 @pytest.mark.parametrize(
@@ -56,7 +55,7 @@ def test_frozen_layer_is_greedy_and_gets_no_gradient():
 
     @jax.jit
     def grads(epoch):
-        ctx = {"hyper": HYPER, "epoch": epoch, "step": 0}
+        ctx = RuleContext(hyper=HYPER, epoch=epoch, step=0)
         return jax.grad(rule.loss, has_aux=True)(params, state, x, y, key, ctx)[0]
 
     before, during, late = grads(1), grads(2), grads(5)  # layer 0 frozen from 2, layer 1 from 4
@@ -68,13 +67,13 @@ def test_frozen_layer_is_greedy_and_gets_no_gradient():
         assert np.abs(np.asarray(g)).sum() > 0
     # The frozen layers act greedily in training.
     masks = training_masks(cfg, state, key, 5)
-    trace = rollout(params, x, key, Units("bernoulli"), 1.0, sample_mask=masks)
+    trace = rollout(params, x, key, unit_type("bernoulli"), 1.0, sample_mask=masks)
     for t in (0, 1):
         np.testing.assert_array_equal(trace.actions[t], trace.greedy[t])
     assert not np.array_equal(trace.actions[2], trace.greedy[2])
 
 
-def test_frozen_layers_do_not_change_in_training():
+def test_frozen_layers_do_not_change_in_training(digits):
     """With Adam a zero gradient alone would not stop a layer (momentum); the steps of frozen
     layers are masked, so their parameters stay bit for bit."""
     cfg = Config(
@@ -87,10 +86,9 @@ def test_frozen_layers_do_not_change_in_training():
         lr=2.0**-7,
         baseline="ema",
     )
-    trainer = Trainer(cfg, training_data(cfg, DATA))
-    hyper = {k: jnp.asarray([float(getattr(cfg, k))]) for k in POPULATION_SCALARS}
-    keys = jax.tree.map(lambda k: k[None], _member_keys(0))
-    programs = trainer.programs(population_layout(1))
+    trainer = Trainer(cfg, training_data(cfg, digits))
+    hyper, keys, layout = population_setup([cfg], [0], jax.devices()[:1])
+    programs = trainer.programs(layout)
     state = programs.init(keys, hyper)
     params = [state["params"]]
     for chunk in range(cfg.epochs):
@@ -157,7 +155,7 @@ def test_staged_training_learns_digits():
     cfg = Config(
         layers=2, units=64, batch_size=8, lr=2.0**-7, epochs=10, staged=True, baseline="ema"
     )
-    results = train_population([cfg] * 5, [0, 1, 2, 3, 4])
+    results = run_population([cfg] * 5, [0, 1, 2, 3, 4])
     accuracy = np.array([r.final["test/accuracy"] for r in results])
     assert not any(r.diverged for r in results)
     assert accuracy.mean() > 0.25, accuracy

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from coagentnet.stats import area_under_curve, bootstrap_ci, mean_se, tail_mean
+from coagentnet.analysis.stats import area_under_curve, bootstrap_ci, mean_se, tail_mean
 
 
 def test_mean_se_known_values():

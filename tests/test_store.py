@@ -9,8 +9,9 @@ import textwrap
 import pytest
 
 from coagentnet.config import Config
-from coagentnet.plan import make_run
-from coagentnet.store import Store, export_tables, write_csv, write_parquet
+from coagentnet.sweeps.export import export_tables, write_csv, write_parquet
+from coagentnet.sweeps.plan import make_run
+from coagentnet.sweeps.store import Store
 
 from sweep_fakes import train_population
 
@@ -71,7 +72,7 @@ def test_diverged_is_complete(tmp_path):
 _CLAIMER = textwrap.dedent(
     """
     import sys, time
-    from coagentnet.store import Store
+    from coagentnet.sweeps.store import Store
     store = Store(sys.argv[1])
     store.claim(sys.argv[2:])
     print("claimed", flush=True)
@@ -143,7 +144,7 @@ def test_export_tables_and_files(tmp_path):
 
 
 def test_not_a_store(tmp_path):
-    from coagentnet.store import StoreError
+    from coagentnet.sweeps.store import StoreError
 
     bad = tmp_path / "x.sqlite"
     bad.write_text("not sqlite at all, just text" * 100)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from coagentnet.config import Config, ConfigError
-from coagentnet.train import train, train_population
+from coagentnet.training.run import run_population, train
 
 GAUSSIAN = dict(
     dataset="correlated",
@@ -25,7 +25,7 @@ GAUSSIAN = dict(
 
 def test_online_protocol_evaluates_before_and_evenly_over_one_pass():
     cfg = Config(**{**GAUSSIAN, "num_means": 4, "batches_per_mean": 25, "num_evals": 10})
-    a, b = train_population([cfg, cfg], [0, 1])
+    a, b = run_population([cfg, cfg], [0, 1])
     steps = sorted({row[0] for row in a.metrics})
     assert steps == list(range(0, 101, 10)) and a.updates == 100
     splits = {row[1] for row in a.metrics}
@@ -48,7 +48,7 @@ def test_stream_options_are_validated():
 PEAK_RSS = """
 import json, resource, sys
 from coagentnet.config import Config
-from coagentnet.train import train
+from coagentnet.training.run import train
 cfg = Config(**json.loads(sys.argv[1]))
 result = train(cfg, 0)
 print(json.dumps({"rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
@@ -82,7 +82,7 @@ def test_gaussian_reinforce_learns_the_iid_stream():
     # full 320,000-update stream. Var(sin(2 pi x^2)) for x ~ N(0, 0.25) is 0.243 (a constant
     # prediction's MSE); measured test MSE 0.156 and 0.157 (seeds 0, 1).
     cfg = Config(**{**GAUSSIAN, "num_means": 200, "batches_per_mean": 1600, "num_evals": 10})
-    results = train_population([cfg, cfg], [0, 1])
+    results = run_population([cfg, cfg], [0, 1])
     mse = np.array([r.final["test/loss"] for r in results])
     assert (mse < 0.19).all(), mse
     before = [

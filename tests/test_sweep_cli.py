@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from coagentnet.cli import main
-from coagentnet.store import Store
-from coagentnet.sweepfile import load
+from coagentnet.sweeps.store import Store
+from coagentnet.sweeps.sweepfile import load
 
 TESTS = str(Path(__file__).parent)
 FAKE = "sweep_fakes:train_population"
@@ -185,7 +185,7 @@ def test_status_export_and_dry_run_with_fake_trainer(tmp_path, capsys, monkeypat
 
 
 def test_real_sweep_status_export(tmp_path, capsys, monkeypatch):
-    pytest.importorskip("coagentnet.train")
+    pytest.importorskip("coagentnet.training.loop")
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("COAGENTNET_TRAINER", raising=False)
     path = _write(

@@ -3,8 +3,8 @@
 import pytest
 
 from coagentnet.config import Config
-from coagentnet.plan import run_id
-from coagentnet.sweepfile import SweepError, load, parse
+from coagentnet.sweeps.plan import run_id
+from coagentnet.sweeps.sweepfile import SweepError, load, parse
 
 
 def test_expands_grid_times_seeds_in_file_order():

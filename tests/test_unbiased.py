@@ -11,10 +11,11 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from coagentnet import exact
-from coagentnet.losses import score_function_surrogate, task_loss
-from coagentnet.network import rollout
-from coagentnet.units import Units
+from coagentnet.model import exact
+from coagentnet.model.baselines import EmaState
+from coagentnet.model.losses import score_function_surrogate, task_loss
+from coagentnet.model.network import rollout
+from coagentnet.model.units import unit_type
 
 from tiny import CTX, PROBLEM, flat, network_part, tiny_batch, tiny_rule
 from ztest import critical_z, passes, z_scores
@@ -32,7 +33,7 @@ def with_good_baseline(kind, params, state, value):
     """Set a baseline to the exact expected reward (any action-independent value is unbiased)."""
     params, state = dict(params), dict(state)
     if kind == "ema":
-        state["baseline"] = {"value": jnp.asarray(value), "ready": jnp.asarray(True)}
+        state["baseline"] = EmaState(value=jnp.asarray(value), ready=jnp.asarray(True))
     elif kind == "state":
         params["baseline"] = {"v": {**params["baseline"]["v"], "b": jnp.full((1,), value)}}
     elif kind == "layer_state":
@@ -86,7 +87,7 @@ def broken_estimates(signal_fn):
     x, y = tiny_batch()
     _, rule, params, state = tiny_rule()
     net = network_part(params)
-    unit = Units("bernoulli")
+    unit = unit_type("bernoulli")
 
     def surrogate(p, key):
         trace = rollout(p, x, key, unit, 1.0)
@@ -137,7 +138,8 @@ def test_stochastic_readout_reinforce_matches_exact_gradient():
     # Regression with a Gaussian read-out trained by REINFORCE: E[(m + std eps - y)^2] is
     # (m - y)^2 + std^2, so the exact gradient is that of the deterministic expected loss.
     from coagentnet.config import Config
-    from coagentnet.rules import Problem, make_rule
+    from coagentnet.rules.base import Problem
+    from coagentnet.rules.registry import make_rule
 
     problem = Problem(in_dim=3, out_dim=1, task="regression")
     cfg = Config(

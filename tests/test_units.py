@@ -5,22 +5,22 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from coagentnet.units import Units
+from coagentnet.model.units import unit_type
 
 KEY = jax.random.PRNGKey(0)
 
 
 def test_bernoulli_log_prob_is_stable_and_normalised():
     z = jnp.array([[-200.0, -3.0, 0.0, 3.0, 200.0]])
-    lp1 = Units("bernoulli").log_prob(z, jnp.ones_like(z), 1.0)
-    lp0 = Units("bernoulli").log_prob(z, jnp.zeros_like(z), 1.0)
+    lp1 = unit_type("bernoulli").log_prob(z, jnp.ones_like(z), 1.0)
+    lp0 = unit_type("bernoulli").log_prob(z, jnp.zeros_like(z), 1.0)
     assert np.isfinite(lp1).all() and np.isfinite(lp0).all()
     np.testing.assert_allclose(jnp.exp(lp1) + jnp.exp(lp0), 1.0, rtol=1e-6)
     np.testing.assert_allclose(lp1[0, 0], -200.0, rtol=1e-6)  # no log(p + eps) floor
 
 
 def test_bernoulli_greedy_ties_go_to_zero_and_entropy_peaks_at_ln2():
-    unit = Units("bernoulli")
+    unit = unit_type("bernoulli")
     z = jnp.array([[-1.0, 0.0, 1.0]])
     np.testing.assert_array_equal(unit.greedy(z), [[0.0, 0.0, 1.0]])
     h = unit.entropy(jnp.array([[0.0, 50.0, -50.0, 1.0]]), 1.0)
@@ -37,7 +37,7 @@ def test_bernoulli_greedy_ties_go_to_zero_and_entropy_peaks_at_ln2():
 
 
 def test_bernoulli_sampling_frequency():
-    unit = Units("bernoulli")
+    unit = unit_type("bernoulli")
     z = jnp.full((20000, 1), 0.7)
     freq = float(unit.sample(KEY, z, 1.0).mean())
     p = 1 / (1 + np.exp(-0.7))
@@ -53,12 +53,12 @@ def test_bernoulli_sampling_frequency():
     ],
 )
 def test_categorical_value_maps(value_map, expected):
-    unit = Units("categorical", num_actions=5, value_map=value_map)
+    unit = unit_type("categorical", num_actions=5, value_map=value_map)
     np.testing.assert_allclose(unit.value(jnp.arange(5)[None, :]), [expected])
 
 
 def test_categorical_log_prob_entropy_and_shapes():
-    unit = Units("categorical", num_actions=3)
+    unit = unit_type("categorical", num_actions=3)
     assert unit.width(4) == 12
     z = unit.head(jax.random.normal(KEY, (2, 12)) * 3)
     assert z.shape == (2, 4, 3)
@@ -72,7 +72,7 @@ def test_categorical_log_prob_entropy_and_shapes():
 
 
 def test_bernoulli2_is_a_two_logit_bernoulli():
-    unit = Units("bernoulli2")
+    unit = unit_type("bernoulli2")
     z = unit.head(jnp.array([[0.3, 1.3]]))  # logits for 0 and 1 of one unit
     lp1 = unit.log_prob(z, jnp.array([[1]]), 1.0)
     np.testing.assert_allclose(lp1, jax.nn.log_sigmoid(1.0), rtol=1e-6)
@@ -80,7 +80,7 @@ def test_bernoulli2_is_a_two_logit_bernoulli():
 
 
 def test_gaussian_log_prob_entropy_and_relu_after_sampling():
-    unit = Units("gaussian", activation="relu")
+    unit = unit_type("gaussian", activation="relu")
     z = jnp.array([[0.5, -2.0]])
     a = jnp.array([[1.0, -1.0]])
     std = 2.0
@@ -94,7 +94,7 @@ def test_gaussian_log_prob_entropy_and_relu_after_sampling():
 
 
 def test_sampled_actions_carry_no_gradient():
-    unit = Units("gaussian")
+    unit = unit_type("gaussian")
 
     def f(z):
         return unit.sample(KEY, z, 1.0).sum()

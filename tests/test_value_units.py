@@ -8,18 +8,17 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from coagentnet import value_units
 from coagentnet.config import POPULATION_SCALARS, Config, ConfigError
-from coagentnet.data import load_dataset
-from coagentnet.losses import task_loss
-from coagentnet.network import linear
-from coagentnet.rules import Problem, make_rule
-from coagentnet.train import train_population
+from coagentnet.model.losses import task_loss
+from coagentnet.model.network import linear
+from coagentnet.rules import value_based as value_units
+from coagentnet.rules.base import Problem, RuleContext
+from coagentnet.rules.registry import make_rule
+from coagentnet.training.run import run_population
 
 from tiny import HYPER
 
 PROBLEM = Problem(in_dim=4, out_dim=3, task="classification")
-DATA = load_dataset("digits")
 
 
 def hyper(epsilon):
@@ -76,7 +75,7 @@ def test_monte_carlo_targets_and_readout_by_backprop(fields):
     x = jax.random.normal(jax.random.PRNGKey(1), (32, 4))
     y = jnp.arange(32) % 3
     key = jax.random.PRNGKey(2)
-    ctx = {"hyper": hyper(0.2), "epoch": 0, "step": 0}
+    ctx = RuleContext(hyper=hyper(0.2), epoch=0, step=0)
     unit = value_units.value_unit(cfg)
 
     def by_hand(p):
@@ -124,11 +123,11 @@ def test_epsilon_is_a_population_scalar():
     assert "epsilon" in POPULATION_SCALARS and a.static_key() == b.static_key()
 
 
-def test_epsilon_decays_per_update_in_training():
-    """The training loop hands the rule the global update index (``ctx["step"]``)."""
+def test_epsilon_decays_per_update_in_training(digits):
+    """The training loop hands the rule the global update index (``ctx.step``)."""
     cfg = Config(rule="value_based", layers=1, units=8, epochs=2, batch_size=64)
-    run = train_population([cfg.replace(epsilon_schedule="decay")], [0])[0]
-    steps = DATA.x_train.shape[0] // 64  # updates per epoch
+    run = run_population([cfg.replace(epsilon_schedule="decay")], [0])[0]
+    steps = digits.x_train.shape[0] // 64  # updates per epoch
     means = [v for _, split, name, _, v in run.metrics if (split, name) == ("training", "epsilon")]
     # The training metric is the mean over an epoch's updates n of 1 - 1e-4 n.
     expected = [1 - 1e-4 * (e * steps + (steps - 1) / 2) for e in range(2)]
@@ -164,7 +163,7 @@ def test_bad_value_based_options_name_the_field(fields, field):
 )
 def test_value_based_units_learn_digits(fields, threshold):
     cfg = Config(rule="value_based", layers=2, units=64, batch_size=8, epochs=10, **fields)
-    results = train_population([cfg] * 5, [0, 1, 2, 3, 4])
+    results = run_population([cfg] * 5, [0, 1, 2, 3, 4])
     accuracy = np.array([r.final["test/accuracy"] for r in results])
     assert not any(r.diverged for r in results)
     assert accuracy.mean() > threshold, accuracy

@@ -6,7 +6,8 @@ import jax
 import jax.numpy as jnp
 
 from coagentnet.config import Config
-from coagentnet.rules import Problem, make_rule
+from coagentnet.rules.base import Problem, RuleContext
+from coagentnet.rules.registry import make_rule
 
 PROBLEM = Problem(in_dim=3, out_dim=3, task="classification")
 
@@ -36,4 +37,4 @@ def flat(tree) -> jnp.ndarray:
 
 
 HYPER = {"lr": 1.0, "unit_std": 1.0, "critic_ratio": 2.0, "ema_decay": 0.99}
-CTX = {"hyper": HYPER, "epoch": 0}
+CTX = RuleContext(hyper=HYPER, epoch=0, step=0)

@@ -32,3 +32,11 @@ def passes(samples: np.ndarray, exact: np.ndarray, alpha: float = ALPHA) -> tupl
     """(max |z| below the corrected threshold, max |z|)."""
     z = np.abs(z_scores(samples, exact))
     return bool(z.max() < critical_z(len(exact), alpha)), float(z.max())
+
+
+def mean_within(values: np.ndarray, expected: float, z: float) -> None:
+    """Assert that the mean of iid ``values [N]`` equals ``expected`` within ``z`` standard
+    errors of the mean (the same test as :func:`z_scores`, for one scalar statistic)."""
+    values = np.asarray(values, dtype=np.float64)
+    score = np.abs(z_scores(values[:, None], np.array([expected])))[0]
+    assert score <= z, (values.mean(), expected, score)

@@ -5,29 +5,34 @@ Each verb module in :mod:`coagentnet.commands` provides ``add_parser(subparsers)
 line on stderr with exit code 2, never as a traceback.
 
 Run as a program (``coagentnet ...``, not ``main(argv)`` from Python), it first gives JAX one CPU
-device per core so that populations are split over every core (:mod:`coagentnet.devices`;
+device per core so that populations are split over every core (:mod:`coagentnet.training.devices`;
 ``COAGENTNET_CPU_DEVICES=1`` turns this off).
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 
-#: Verb name -> module under coagentnet.commands. Listed explicitly: no import-time registration.
-VERBS = ("train", "sweep", "status", "export", "reproduce", "report", "bench")
+from coagentnet.commands import bench, export, report, reproduce, status, sweep, train
+from coagentnet.commands.common import UsageError
+from coagentnet.data import DataError
+from coagentnet.errors import ConfigError
 
+#: Verb name -> its module under coagentnet.commands. Listed explicitly: no import-time
+#: registration.
+VERBS = {
+    "train": train,
+    "sweep": sweep,
+    "status": status,
+    "export": export,
+    "reproduce": reproduce,
+    "report": report,
+    "bench": bench,
+}
 
-class UsageError(ValueError):
-    """A user error detected by a command (exit code 2, one line)."""
-
-
-def _user_errors() -> tuple[type[BaseException], ...]:
-    from coagentnet.config import ConfigError
-    from coagentnet.data import DataError
-
-    return (ConfigError, DataError, UsageError)
+#: Errors that are the user's: one line on stderr, exit code 2.
+USER_ERRORS = (ConfigError, DataError, UsageError)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -38,23 +43,21 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="coagentnet", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="verb", required=True, parser_class=_Parser)
-    for verb in VERBS:
-        module = importlib.import_module(f"coagentnet.commands.{verb}")
+    for module in VERBS.values():
         module.add_parser(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     if argv is None:  # a real command line (not a library call): one JAX device per CPU core
-        from coagentnet.devices import use_cpu_cores
+        from coagentnet.training.devices import use_cpu_cores
 
         use_cpu_cores()
     parser = build_parser()
     args = parser.parse_args(argv)
-    module = importlib.import_module(f"coagentnet.commands.{args.verb}")
     try:
-        return int(module.run(args) or 0)
-    except _user_errors() as err:
+        return int(VERBS[args.verb].run(args) or 0)
+    except USER_ERRORS as err:
         print(f"coagentnet {args.verb}: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -9,25 +9,17 @@ are fed to the vmapped program as arrays, never baked in.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass, fields
 
-RULES = (
-    "backprop",
-    "straight_through",
-    "straight_through_gated",
-    "reinforce",
-    "actor_critic",
-    "off_policy",
-    "mc_critic",
-    "value_based",
-)
-#: Rules whose hidden layers learn from a policy-gradient signal (and so take a baseline).
-POLICY_GRADIENT_RULES = ("reinforce", "actor_critic", "off_policy", "mc_critic")
-#: Rules with per-layer critics Q_t(s_t, a_t).
-CRITIC_RULES = ("actor_critic", "off_policy", "mc_critic")
-UNIT_TYPES = ("bernoulli", "bernoulli2", "categorical", "gaussian")
+from coagentnet import study_options
+from coagentnet.data import DATASETS
+from coagentnet.errors import ConfigError
+from coagentnet.model.baselines import BASELINES
+from coagentnet.model.units import UNIT_TYPES
+from coagentnet.rules import registry
+
 VALUE_MAPS = ("index", "unit", "symmetric")
-BASELINES = ("none", "ema", "state", "layer_state")
 OPTIMIZERS = ("rmsprop", "adam", "sgd")
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "identity")
 GAUSSIAN_ACTIVATIONS = ("identity", "relu")
@@ -40,10 +32,6 @@ STREAM = "correlated"
 
 #: Scalar hyperparameters that may vary inside one population (vmapped, not compiled in).
 POPULATION_SCALARS = ("lr", "unit_std", "critic_ratio", "ema_decay", "epsilon")
-
-
-class ConfigError(ValueError):
-    """A user-facing configuration error; the message is one line naming the field."""
 
 
 @dataclass(frozen=True)
@@ -93,7 +81,7 @@ class Config:
 
     # --- rule ---
     rule: str = "reinforce"
-    """Credit-assignment rule (``RULES``)."""
+    """Credit-assignment rule (the registry :mod:`coagentnet.rules.registry`)."""
     baseline: str = "none"
     """Baseline subtracted from the policy-gradient signal (``BASELINES``)."""
     ema_decay: float = 0.99
@@ -156,11 +144,11 @@ class Config:
 
     @property
     def is_coagent(self) -> bool:
-        return self.rule in POLICY_GRADIENT_RULES
+        return registry.rule_entry(self.rule).traits.policy_gradient
 
     @property
     def has_critics(self) -> bool:
-        return self.rule in CRITIC_RULES
+        return registry.rule_entry(self.rule).traits.critics
 
     def static_key(self) -> tuple:
         """The fields that must agree for runs to share one population (compiled program)."""
@@ -183,30 +171,51 @@ def _positive(name: str, value, strict: bool = True) -> None:
         raise ConfigError(f"{name}: must be >= 0, got {value!r}")
 
 
+@functools.cache  # read-only: every Config built checks its fields against it
+def field_kinds() -> dict[str, tuple[str, bool]]:
+    """Field name -> ``(kind, optional)``: the declared type (``int``, ``float``, ``bool`` or
+    ``str``) and whether ``None`` is allowed. The one reading of the field annotations (the CLI
+    options, sweep files and validation all use it)."""
+    out = {}
+    for f in fields(Config):
+        kind, _, rest = str(f.type).partition(" | ")
+        out[f.name] = (kind, rest == "None")
+    return out
+
+
+def accepts(kind: str, value: object) -> bool:
+    """Whether ``value`` has field kind ``kind``: an int is a float, a bool is not a number
+    (bool is an int subclass in Python)."""
+    if isinstance(value, bool):
+        return kind == "bool"
+    return isinstance(value, {"int": int, "float": (int, float), "bool": bool, "str": str}[kind])
+
+
+def varying_fields(configs, exclude: tuple[str, ...] = ()) -> list[str]:
+    """The fields (in declaration order, less ``exclude``) that differ between ``configs``."""
+    names = [f.name for f in fields(Config) if f.name not in exclude]
+    return [n for n in names if len({getattr(c, n) for c in configs}) > 1]
+
+
 def _check_types(cfg: Config) -> None:
-    hints = {"int": int, "float": (int, float), "bool": bool, "str": str}
-    for f in fields(cfg):
-        value = getattr(cfg, f.name)
-        kind = str(f.type).split(" | ")[0]
-        if value is None and "None" in str(f.type):
+    for name, (kind, optional) in field_kinds().items():
+        value = getattr(cfg, name)
+        if value is None and optional:
             continue
-        expected = hints[kind]
-        # bool is an int subclass; reject it where a number is expected.
-        if isinstance(value, bool) and kind != "bool" or not isinstance(value, expected):
-            raise ConfigError(f"{f.name}: expected {kind}, got {type(value).__name__} {value!r}")
+        if not accepts(kind, value):
+            raise ConfigError(f"{name}: expected {kind}, got {type(value).__name__} {value!r}")
 
 
 def validate(cfg: Config) -> None:
     """Raise :class:`ConfigError` naming the first bad field."""
     _check_types(cfg)
-    from coagentnet.data import DATASETS
-
     _choice("dataset", cfg.dataset, DATASETS + (STREAM,))
-    _choice("rule", cfg.rule, RULES)
-    _choice("unit_type", cfg.unit_type, UNIT_TYPES)
+    _choice("rule", cfg.rule, registry.rule_names())
+    _choice("unit_type", cfg.unit_type, tuple(UNIT_TYPES))
     _choice("value_map", cfg.value_map, VALUE_MAPS)
-    _choice("baseline", cfg.baseline, BASELINES)
+    _choice("baseline", cfg.baseline, tuple(BASELINES))
     _choice("optimizer", cfg.optimizer, OPTIMIZERS)
+    _choice("finetune_optimizer", cfg.finetune_optimizer, OPTIMIZERS)
     _choice("activation", cfg.activation, ACTIVATIONS)
     _choice("actor_signal", cfg.actor_signal, ACTOR_SIGNALS)
     _choice("eval_mode", cfg.eval_mode, EVAL_MODES)
@@ -245,20 +254,26 @@ def validate(cfg: Config) -> None:
                 f"activation: gaussian units allow {', '.join(GAUSSIAN_ACTIVATIONS)}, "
                 f"got {cfg.activation!r}"
             )
-    if cfg.rule.startswith("straight_through") and cfg.unit_type != "bernoulli":
-        raise ConfigError(f"unit_type: {cfg.rule} needs bernoulli units, got {cfg.unit_type!r}")
-    if cfg.baseline != "none" and not cfg.is_coagent:
+    traits = registry.rule_entry(cfg.rule).traits
+    if traits.unit_types is not None and cfg.unit_type not in traits.unit_types:
         raise ConfigError(
-            f"baseline: only policy-gradient rules ({', '.join(POLICY_GRADIENT_RULES)}) "
+            f"unit_type: {cfg.rule} needs {' or '.join(traits.unit_types)} units, "
+            f"got {cfg.unit_type!r}"
+        )
+    allowed = registry.baselines_of(cfg.rule)
+    if allowed == ("none",) and cfg.baseline != "none":
+        raise ConfigError(
+            "baseline: only policy-gradient rules "
+            f"({', '.join(registry.names_where(policy_gradient=True))}) "
             f"take a baseline, not {cfg.rule!r}"
         )
+    if cfg.baseline not in allowed:
+        raise ConfigError(f"baseline: {cfg.rule} takes {', '.join(allowed)}, not {cfg.baseline!r}")
     if cfg.stochastic_readout and not cfg.is_coagent:
         raise ConfigError(f"stochastic_readout: needs a policy-gradient rule, not {cfg.rule!r}")
     if cfg.is_coagent and cfg.layers == 0 and (cfg.has_critics or not cfg.stochastic_readout):
         raise ConfigError(f"layers: {cfg.rule} needs at least one stochastic hidden layer")
-    from coagentnet import studies
-
-    studies.validate(cfg)  # exploration, staged, partition, value-based, pretraining options
+    study_options.validate(cfg)  # exploration, staged, partition, value-based, pretraining options
 
 
 #: Options that only make sense for critic rules; setting them elsewhere is an error.
@@ -278,7 +293,8 @@ def check_critic_options(cfg: Config, given: set[str]) -> None:
     for name in CRITIC_OPTIONS:
         if name in given:
             raise ConfigError(
-                f"{name}: only critic rules ({', '.join(CRITIC_RULES)}) take it, not {cfg.rule!r}"
+                f"{name}: only critic rules ({', '.join(registry.names_where(critics=True))}) "
+                f"take it, not {cfg.rule!r}"
             )
 
 
@@ -296,4 +312,13 @@ def field_docs() -> dict[str, str]:
     return docs
 
 
-__all__ = ["Config", "ConfigError", "validate", "check_critic_options", "field_docs"]
+__all__ = [
+    "Config",
+    "ConfigError",
+    "accepts",
+    "check_critic_options",
+    "field_docs",
+    "field_kinds",
+    "validate",
+    "varying_fields",
+]

@@ -15,13 +15,13 @@ import os
 import subprocess
 import sys
 
-from coagentnet.cli import UsageError
+from coagentnet.commands.common import UsageError
 
 DEVICES = ("auto", "cpu", "gpu")
 
 
 def add_parser(subparsers) -> None:
-    from coagentnet.bench import CASES, DEFAULT_CASES
+    from coagentnet.bench.cases import CASES, DEFAULT_CASES
 
     p = subparsers.add_parser(
         "bench", help="measure training throughput (updates/s) and memory", description=__doc__
@@ -65,16 +65,15 @@ def add_parser(subparsers) -> None:
         default=None,
         metavar="E",
         help="examples per evaluation chunk (default: the engine's, "
-        "coagentnet.evaluation.MAX_CHUNK)",
+        "coagentnet.training.evaluation.MAX_CHUNK)",
     )
     p.add_argument(
         "--member-tile",
-        type=int,
         default=None,
-        metavar="T",
-        help="members per vmapped step (default: the engine's, 1 on a CPU; 0 vmaps a device's "
-        "whole population at once, which is faster for tiny networks but not bitwise "
-        "invariant to the grouping)",
+        metavar="T[,T...]",
+        help="members per vmapped step, each measured beside the others in one process "
+        "(default: the engine's, 1; 0 vmaps a device's whole population at once, which is "
+        "faster for tiny networks but not bitwise invariant to the grouping)",
     )
     p.add_argument(
         "--inline",
@@ -126,14 +125,15 @@ def resolve_device(device: str, inline: bool) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from coagentnet import bench
+    from coagentnet.bench import harness, table
+    from coagentnet.bench.cases import CASES, DEFAULT_POPULATIONS
 
     cases = [c.strip() for c in args.configs.split(",") if c.strip()]
-    unknown = [c for c in cases if c not in bench.CASES]
+    unknown = [c for c in cases if c not in CASES]
     if unknown or not cases:
         raise UsageError(
             f"--configs: unknown case {', '.join(unknown) or repr(args.configs)}; "
-            f"known: {', '.join(bench.CASES)}"
+            f"known: {', '.join(CASES)}"
         )
     if args.steps is not None and args.steps <= 0:
         raise UsageError(f"--steps: must be > 0, got {args.steps}")
@@ -141,15 +141,16 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--repeats: must be > 0, got {args.repeats}")
     if args.eval_chunk is not None and args.eval_chunk <= 0:
         raise UsageError(f"--eval-chunk: must be > 0, got {args.eval_chunk}")
-    if args.member_tile is not None and args.member_tile < 0:
+    tiles = [None] if args.member_tile is None else _int_list("--member-tile", args.member_tile)
+    if any(t is not None and t < 0 for t in tiles):
         raise UsageError(f"--member-tile: must be >= 0, got {args.member_tile}")
     device = resolve_device(args.device, args.inline)
     populations = (
         _int_list("--populations", args.populations)
         if args.populations is not None
-        else list(bench.DEFAULT_POPULATIONS[device])
+        else list(DEFAULT_POPULATIONS[device])
     )
-    plan = bench.Plan(
+    plan = harness.Plan(
         cases=cases,
         populations=populations,
         device=device,
@@ -157,9 +158,10 @@ def run(args: argparse.Namespace) -> int:
         repeats=args.repeats,
         inline=args.inline,
         eval_chunk=args.eval_chunk,
-        member_tile=args.member_tile,
+        member_tiles=tiles,
     )
-    total = 2 * len(plan.measurements())  # each measures the coagent rule and backprop
+    # each measures the coagent rule and backprop at every member tile
+    total = 2 * len(tiles) * len(plan.measurements())
     done = [0]
 
     def progress(row: dict) -> None:
@@ -176,11 +178,11 @@ def run(args: argparse.Namespace) -> int:
             flush=True,
         )
 
-    report = bench.run(plan, progress=progress)
+    report = harness.run(plan, progress=progress)
     if args.json == "-":
         print(json.dumps(report, indent=1))
         return 0
-    print(bench.table(report))
+    print(table.table(report))
     if args.json is not None:
         with open(args.json, "w") as f:
             json.dump(report, f, indent=1)

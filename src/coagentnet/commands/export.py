@@ -20,10 +20,9 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    from coagentnet import sweepfile
-    from coagentnet.cli import UsageError
-    from coagentnet.commands.sweep import default_store, open_store
-    from coagentnet.store import export_tables, write_csv, write_parquet
+    from coagentnet.commands.common import UsageError, default_store, open_store
+    from coagentnet.sweeps import sweepfile
+    from coagentnet.sweeps.export import export_tables, write_csv, write_parquet
 
     sweep = sweepfile.load(args.file, preset=args.preset)
     path = Path(args.store) if args.store else default_store(sweep.name)

@@ -24,8 +24,9 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    from coagentnet.cli import UsageError
-    from coagentnet.reproduce import build_report, read_meta
+    from coagentnet.commands.common import UsageError
+    from coagentnet.reproduce.report import build_report
+    from coagentnet.reproduce.runner import read_meta
 
     src = Path(args.store)
     if src.is_dir():

@@ -16,7 +16,7 @@ from pathlib import Path
 
 
 def add_parser(subparsers) -> None:
-    from coagentnet.reproduce import PRESETS, STUDIES
+    from coagentnet.reproduce.studies import PRESETS, STUDIES
 
     names = ", ".join(s.name for s in STUDIES)
     p = subparsers.add_parser(
@@ -38,8 +38,8 @@ def add_parser(subparsers) -> None:
 
 
 def _studies(names: list[str]):
-    from coagentnet.cli import UsageError
-    from coagentnet.reproduce import STUDIES, study
+    from coagentnet.commands.common import UsageError
+    from coagentnet.reproduce.studies import STUDIES, study
 
     if names == ["all"]:
         return list(STUDIES)
@@ -54,10 +54,11 @@ def _studies(names: list[str]):
 
 
 def run(args) -> int:
-    from coagentnet import backends
-    from coagentnet.cli import UsageError
-    from coagentnet.commands.sweep import Progress
-    from coagentnet.reproduce import build_report, experiments_dir, run_study, store_path
+    from coagentnet.commands.common import Progress, UsageError
+    from coagentnet.reproduce.report import build_report
+    from coagentnet.reproduce.runner import run_study, store_path
+    from coagentnet.reproduce.studies import experiments_dir
+    from coagentnet.sweeps import backends
 
     studies = _studies(args.studies)
     if args.workers < 1:
@@ -118,7 +119,7 @@ def run(args) -> int:
     if not stores:
         raise UsageError(f"no results under {out}; run without --report-only first")
     if args.report_only:  # the report names the command that made the results
-        from coagentnet.reproduce import read_meta
+        from coagentnet.reproduce.runner import read_meta
 
         made_by = sorted({read_meta(p).get("command") for p in stores} - {None})
         command = "\n".join([*made_by, f"(report remade by: {command})"])

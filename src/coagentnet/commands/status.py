@@ -17,9 +17,9 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    from coagentnet import sweepfile
-    from coagentnet.commands.sweep import default_store, open_store
-    from coagentnet.store import STATUSES
+    from coagentnet.commands.common import default_store, open_store
+    from coagentnet.sweeps import sweepfile
+    from coagentnet.sweeps.store import STATUSES
 
     sweep = sweepfile.load(args.file, preset=args.preset)
     path = Path(args.store) if args.store else default_store(sweep.name)

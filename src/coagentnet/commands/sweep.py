@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from pathlib import Path
 
-from coagentnet.config import POPULATION_SCALARS, Config
+from coagentnet.commands.common import Progress, default_store, open_store
+from coagentnet.config import POPULATION_SCALARS, varying_fields
 
 
 def add_parser(subparsers) -> None:
@@ -42,14 +42,11 @@ def add_parser(subparsers) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
-def default_store(name: str) -> Path:
-    return Path("results") / f"{name}.sqlite"
-
-
 def run(args) -> int:
-    from coagentnet import backends, plan, sweepfile
-    from coagentnet.cli import UsageError
-    from coagentnet.store import COMPLETE
+    from coagentnet.commands.common import UsageError
+    from coagentnet.sweeps import backends, plan, sweepfile
+    from coagentnet.sweeps.driver import run_missing
+    from coagentnet.sweeps.store import COMPLETE
 
     # every check happens here, before any work
     sweep = sweepfile.load(args.file, preset=args.preset)
@@ -80,26 +77,25 @@ def run(args) -> int:
         return 0
 
     _check_trainer(trainer, load=args.backend == "local")
-    with open_store(store_path) as store, _backend(args, trainer, workers) as backend:
-        store.add_runs(sweep.runs)
-        status = store.statuses([r.id for r in sweep.runs])
-        todo = [r for r in sweep.runs if status[r.id] not in (*COMPLETE, "running")]
-        busy = sum(s == "running" for s in status.values())
-        pops = plan.plan(
-            todo, max_population=max_pop, memory_bytes=_bytes(memory_mb), workers=backend.slots
-        )
+
+    def announce(found) -> None:
         print(
-            f"sweep {sweep.name}: {len(sweep.runs)} runs, {len(sweep.runs) - len(todo) - busy} "
-            f"complete, {busy} running elsewhere, {len(todo)} to run in {len(pops)} populations "
+            f"sweep {sweep.name}: {found.runs} runs, {found.complete} complete, {found.busy} "
+            f"running elsewhere, {found.todo} to run in {found.populations} populations "
             f"({args.backend}); store {store_path}",
             file=sys.stderr,
         )
-        progress = None if args.no_progress else Progress(len(todo))
-        try:
-            summary = backends.execute(store, pops, backend, progress=progress)
-        finally:
-            if progress is not None:
-                progress.close()
+
+    with open_store(store_path) as store:
+        summary = run_missing(
+            sweep,
+            store,
+            lambda: _backend(args, trainer, workers),
+            None if args.no_progress else Progress,
+            max_population=max_pop,
+            memory_bytes=_bytes(memory_mb),
+            on_plan=announce,
+        )
     print(
         f"sweep {sweep.name}: {summary.done} done, {summary.diverged} diverged, "
         f"{summary.failed} failed, {summary.skipped} left to another sweep",
@@ -110,27 +106,17 @@ def run(args) -> int:
     return 1 if summary.failed else 0
 
 
-def open_store(path: Path, readonly: bool = False):
-    """Open a store; a file that is not one is a user error (one line, exit 2)."""
-    import sqlite3
-
-    from coagentnet.cli import UsageError
-    from coagentnet.store import Store, StoreError
-
-    try:
-        return Store(path, readonly=readonly)
-    except (StoreError, sqlite3.Error, OSError) as err:
-        raise UsageError(f"cannot open store {path}: {err}") from None
-
-
-def _check_trainer(trainer: str, load: bool) -> None:
-    """Fail early if the trainer cannot be found. Only the local backend imports it here:
-    importing JAX in a driver that then starts Ray or spawns workers buys nothing."""
+def _check_trainer(trainer, load: bool) -> None:
+    """Fail early if a trainer given by name (the testing hook) cannot be found. Only the local
+    backend imports it here: importing it in a driver that then starts Ray or spawns workers
+    buys nothing."""
     import importlib.util
 
-    from coagentnet import backends
-    from coagentnet.cli import UsageError
+    from coagentnet.commands.common import UsageError
+    from coagentnet.sweeps import backends
 
+    if callable(trainer):  # the real one, already imported
+        return
     module = trainer.partition(":")[0]
     try:
         if load:
@@ -146,8 +132,8 @@ def _bytes(memory_mb: float | None) -> int | None:
 
 
 def _backend(args, trainer, workers):
-    from coagentnet import backends
-    from coagentnet.cli import UsageError
+    from coagentnet.commands.common import UsageError
+    from coagentnet.sweeps import backends
 
     if args.backend == "local":
         return backends.LocalBackend(trainer)
@@ -167,7 +153,7 @@ def _backend(args, trainer, workers):
 
 
 def _print_plan(sweep, todo, pops, store_path) -> None:
-    from coagentnet.plan import member_bytes
+    from coagentnet.training.memory import member_bytes
 
     merged = f" ({sweep.duplicates} duplicate grid points merged)" if sweep.duplicates else ""
     print(
@@ -175,55 +161,9 @@ def _print_plan(sweep, todo, pops, store_path) -> None:
         f"{len(sweep.runs) - len(todo)} complete or running, {len(todo)} to run "
         f"in {len(pops)} populations; store {store_path}"
     )
-    varying = _varying([r.config for r in todo])
+    varying = varying_fields([r.config for r in todo], exclude=POPULATION_SCALARS)
     for i, pop in enumerate(pops, 1):
         cfg = pop.runs[0].config
         label = " ".join(f"{k}={getattr(cfg, k)}" for k in varying)
         mib = member_bytes(cfg) / 2**20
         print(f"  population {i}: {len(pop)} runs, ~{mib:.1f} MiB/member {label}".rstrip())
-
-
-def _varying(configs: list[Config]) -> list[str]:
-    """Static fields that differ between the given configs (what tells populations apart)."""
-    if not configs:
-        return []
-    names = [k for k in configs[0].to_dict() if k not in POPULATION_SCALARS]
-    return [k for k in names if len({getattr(c, k) for c in configs}) > 1]
-
-
-class Progress:
-    """Runs done of a total and training updates per second: tqdm if installed, else lines."""
-
-    def __init__(self, total: int):
-        self.total, self.done, self.n_updates = total, 0, 0
-        self.start = time.perf_counter()
-        try:
-            from tqdm import tqdm
-        except ImportError:
-            self.bar = None
-        else:
-            self.bar = tqdm(total=total, unit="run", desc="sweep", dynamic_ncols=True)
-
-    def rate(self) -> float:
-        return self.n_updates / max(time.perf_counter() - self.start, 1e-9)
-
-    def updates(self, n: int) -> None:
-        self.n_updates += n
-        if self.bar is not None:
-            self.bar.set_postfix_str(f"{self.rate():,.0f} updates/s")
-
-    def runs(self, n: int) -> None:
-        self.done += n
-        if self.bar is not None:
-            self.bar.set_postfix_str(f"{self.rate():,.0f} updates/s", refresh=False)
-            self.bar.update(n)
-        else:
-            print(
-                f"sweep: {self.done}/{self.total} runs, {self.rate():,.0f} updates/s",
-                file=sys.stderr,
-                flush=True,
-            )
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()

@@ -15,11 +15,20 @@ import sys
 import time
 from dataclasses import fields
 
-from coagentnet.cli import UsageError
-from coagentnet.config import CRITIC_OPTIONS, STREAM, Config, check_critic_options, field_docs
-from coagentnet.results import RunResult
-from coagentnet.stats import mean_se
+from coagentnet.analysis.stats import mean_se
+from coagentnet.commands.common import UsageError
+from coagentnet.config import (
+    CRITIC_OPTIONS,
+    STREAM,
+    Config,
+    check_critic_options,
+    field_docs,
+    field_kinds,
+    varying_fields,
+)
+from coagentnet.training.results import RunResult
 
+KINDS = field_kinds()
 #: Flags that are spelled differently from their Config field.
 _RENAMED = {"eval_mode": None}  # --greedy / --sampled instead
 
@@ -34,7 +43,7 @@ def add_parser(subparsers) -> None:
     for f in fields(Config):
         if f.name in _RENAMED:
             continue
-        kind = str(f.type).split(" | ")[0]
+        kind = KINDS[f.name][0]
         if kind == "bool":
             p.add_argument(_option(f.name), action="store_true", default=None, help=docs[f.name])
         else:
@@ -79,7 +88,7 @@ def configs_from_args(args) -> list[Config]:
         value = getattr(args, f.name, None)
         if value is None:
             continue
-        kind = str(f.type).split(" | ")[0]
+        kind = KINDS[f.name][0]
         given[f.name] = (
             [value]
             if kind == "bool" or f.name == "eval_mode"
@@ -115,13 +124,13 @@ def _summary(results: list[RunResult]) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    from coagentnet.train import train_population
+    from coagentnet.training.run import run_population
 
     if args.seeds <= 0:
         raise UsageError(f"--seeds: must be > 0, got {args.seeds}")
     configs = configs_from_args(args)
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
-    varying = [f.name for f in fields(Config) if len({getattr(c, f.name) for c in configs}) > 1]
+    varying = varying_fields(configs)
     groups: dict[tuple, list[Config]] = {}
     for cfg in configs:
         groups.setdefault(cfg.static_key(), []).append(cfg)
@@ -135,7 +144,7 @@ def run(args: argparse.Namespace) -> int:
             members[0].epochs + members[0].pretrain_epochs,  # pretraining epochs come first
             len(pop_configs),
         )
-        for res in train_population(pop_configs, pop_seeds, progress=progress):
+        for res in run_population(pop_configs, pop_seeds, progress=progress):
             results.setdefault(res.config, []).append(res)
         print(file=sys.stderr)
 

@@ -5,7 +5,7 @@ online-regression stream is generated lazily inside JAX programs (``stream``). E
 with data raises ``DataError``, whose one-line message is meant for the user.
 """
 
-from .datasets import DATASETS, Dataset, load_dataset
+from .datasets import DATASETS, SHAPES, Dataset, dataset_shape, load_dataset
 from .errors import DataError
 from .idx import read_idx, read_idx_pair
 from .stream import (
@@ -22,11 +22,13 @@ from .stream import (
 
 __all__ = [
     "DATASETS",
+    "SHAPES",
     "VARIANCE",
     "DataError",
     "Dataset",
     "StreamSpec",
     "StreamState",
+    "dataset_shape",
     "eval_steps",
     "load_dataset",
     "read_idx",

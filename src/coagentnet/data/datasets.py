@@ -36,7 +36,7 @@ from .errors import DataError
 from .idx import read_idx_pair
 from .splits import check_split_seed, split_indices, standardize
 
-__all__ = ["DATASETS", "Dataset", "load_dataset"]
+__all__ = ["DATASETS", "SHAPES", "Dataset", "dataset_shape", "load_dataset"]
 
 TASKS = ("classification", "regression")
 
@@ -243,6 +243,26 @@ _LOADERS: dict[str, Callable[..., _Loaded]] = {
 }
 
 DATASETS: tuple[str, ...] = tuple(_LOADERS)
+
+#: name -> (task, D inputs, outputs (classes; 1 for regression), N examples over all splits):
+#: the shapes of the table above, for code that must size a run without loading its data (the
+#: planner's memory model). The data tests check every loader against it.
+SHAPES: dict[str, tuple[str, int, int, int]] = {
+    "digits": ("classification", 64, 10, 1797),
+    "mnist": ("classification", 784, 10, 70000),
+    "fashion-mnist": ("classification", 784, 10, 70000),
+    "mnist-test10k": ("classification", 784, 10, 10000),
+    "mnist1d": ("classification", 40, 10, 5000),
+    "boston": ("regression", 13, 1, 506),
+    "diabetes": ("regression", 10, 1, 442),
+}
+
+
+def dataset_shape(name: str) -> tuple[str, int, int, int]:
+    """``(task, in_dim, out_dim, examples)`` of data set ``name`` without loading it."""
+    if name not in SHAPES:
+        raise DataError(f"unknown data set {name!r}; known: {', '.join(DATASETS)}")
+    return SHAPES[name]
 
 
 def load_dataset(

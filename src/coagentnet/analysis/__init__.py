@@ -1,0 +1,1 @@
+"""Analysis: frames from a store, statistics, figures, plots and the HTML page."""

@@ -1,0 +1,202 @@
+"""Figure specifications and how each kind is drawn from an analysed experiment.
+
+A :class:`Fig` says what to show (learning curves, a sensitivity curve, per-layer curves,
+or the selected value of a tuned hyperparameter along an axis); :func:`draw` turns it into a
+matplotlib figure from :mod:`coagentnet.analysis.frames` frames with
+:mod:`coagentnet.analysis.plots`.
+Keeping the spec declarative lets ``coagentnet report`` remake every figure from a store.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from coagentnet.analysis import plots
+from coagentnet.analysis.frames import Frames, Protocol, Selection, band, sensitivity
+from coagentnet.analysis.labels import method_label
+
+KINDS = ("curves", "sensitivity", "layers", "selected")
+_NAMES = {
+    "accuracy": "accuracy",
+    "loss": "loss",
+    "entropy": "mean unit entropy (nats)",
+    "on_fraction": "on-fraction",
+    "val_auc": "validation AUC",
+    "test_auc": "test AUC",
+    "test_final": "final test",
+}
+
+
+@dataclass(frozen=True)
+class Fig:
+    """One figure of an experiment.
+
+    kinds:
+      ``curves``: mean +/- SE of ``split``/``metric`` over updates at each method's selected
+        setting, one line per method (or per value of ``line``), a panel per ``facet`` value;
+      ``sensitivity``: ``score`` (val_auc, test_auc, test_final) against ``x``;
+      ``layers``: a per-layer metric (entropy, on_fraction) over updates, a panel per method;
+      ``selected``: the selected value of tuned ``param`` against method column ``x``.
+    """
+
+    kind: str
+    name: str
+    title: str
+    split: str = "test"
+    metric: str | None = None
+    x: str | None = None
+    score: str = "val_auc"
+    facet: str | None = None
+    line: str | None = None
+    param: str | None = None
+    log2: bool = False
+    log_y: bool = False
+    only: dict = field(default_factory=dict)
+    """Restrict to methods whose columns have these values (e.g. ``{"rule": "backprop"}``)."""
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"kind: unknown {self.kind!r}; allowed: {', '.join(KINDS)}")
+
+
+def _filter(frame: pd.DataFrame, only: dict) -> pd.DataFrame:
+    for key, value in only.items():
+        if key in frame.columns:
+            frame = frame[frame[key].astype(str) == str(value)]
+    return frame
+
+
+def _panels(frame: pd.DataFrame, facet: str | None) -> list[tuple[str, pd.DataFrame]]:
+    if not facet or facet not in frame.columns:
+        return [("", frame)]
+    values = sorted(frame[facet].unique(), key=lambda v: (str(type(v)), v))
+    return [(method_label({facet: v}), frame[frame[facet] == v]) for v in values]
+
+
+def _ylabel(fig: Fig, protocol: Protocol, metric: str) -> str:
+    name = _NAMES.get(metric, metric)
+    if metric == "loss" and not protocol.maximize:
+        name = "MSE"  # scored by a loss, not accuracy: a regression study
+    if fig.kind == "sensitivity":
+        return f"{_NAMES.get(fig.score, fig.score)} {name}".strip()
+    return f"{fig.split} {name}"
+
+
+def _suptitle(figure, title: str) -> None:
+    """The figure's title, wrapped to its width (a long title must not be cut off)."""
+    import textwrap
+
+    width_in = figure.get_size_inches()[0]
+    figure.suptitle(textwrap.fill(title, width=max(30, int(width_in * 11))), fontsize=10)
+
+
+def draw(fig: Fig, frames: Frames, selection: Selection, protocol: Protocol):
+    """The matplotlib figure for ``fig``, or None when the data needed are absent."""
+    metric = fig.metric or protocol.metric
+    method = selection.method
+    if fig.kind == "curves":
+        return _curves(fig, frames, selection, protocol, metric, method)
+    if fig.kind == "layers":
+        return _layers(fig, frames, selection, metric, method)
+    if fig.kind == "sensitivity":
+        if fig.x not in frames.runs.columns or fig.x not in (*method, *selection.tune):
+            return None  # the axis does not vary in this store
+        table = sensitivity(frames, selection, fig.x, protocol, fig.score)
+        table = _filter(table, fig.only)
+        drop = (fig.x, fig.facet)
+        table = table.assign(label=[selection.label(r, drop) for r in table.to_dict("records")])
+        styles = plots.style_index(table["label"])
+        panels = _panels(table, fig.facet)
+        out, axes = plots.new_figure(len(panels))
+        for ax, (title, part) in zip(axes, panels, strict=True):
+            plots.sensitivity_curve(
+                ax,
+                part,
+                fig.x,
+                log2=fig.log2,
+                ylabel=_ylabel(fig, protocol, metric),
+                title=title,
+                log_y=fig.log_y,
+                styles=styles,
+            )
+        _suptitle(out, fig.title)
+        return out
+    return _selected(fig, selection)
+
+
+def _curves(fig, frames, selection, protocol, metric, method):
+    runs = _filter(selection.runs, fig.only)
+    if runs.empty:
+        return None
+    panels = _panels(runs, fig.facet)
+    out, axes = plots.new_figure(len(panels))
+    keys = [fig.line] if fig.line else [m for m in method if m != fig.facet]
+    every: dict[str, int] = {}
+    drawn = []
+    for ax, (title, part) in zip(axes, panels, strict=True):
+        bands = {}
+        for values, g in part.groupby(keys, sort=False) if keys else [((), part)]:
+            values = values if isinstance(values, tuple) else (values,)
+            row = dict(zip(keys, values, strict=True))
+            label = method_label(row) if fig.line else selection.label(row, (fig.facet,))
+            # A diverged run's last evaluation can be astronomically large (finite params,
+            # exploding output): bands are over the seeds that did not diverge, and the
+            # legend says how many did.
+            diverged = int(g["diverged"].sum())
+            if diverged:
+                label += f" ({diverged} of {len(g)} diverged)"
+            bands[label] = band(frames, g.loc[~g["diverged"], "run"], fig.split, metric)
+        every.update(plots.style_index([*every, *bands]))
+        drawn.append((ax, title, bands))
+    for ax, title, bands in drawn:
+        ylabel = _ylabel(fig, protocol, metric)
+        plots.learning_curves(ax, bands, ylabel=ylabel, title=title, log_y=fig.log_y, styles=every)
+    _suptitle(out, fig.title)
+    return out
+
+
+def _layers(fig, frames, selection, metric, method):
+    runs = _filter(selection.runs, fig.only)
+    m = frames.metrics
+    has = m[(m["metric"] == metric) & (m["split"] == fig.split) & m["layer"].notna()]
+    if runs.empty or has.empty:
+        return None
+    labels = list(dict.fromkeys(runs["label"]))
+    cols = min(3, len(labels))
+    rows = math.ceil(len(labels) / cols)
+    out, axes = plots.plt.subplots(
+        rows, cols, figsize=(4.2 * cols, 3.0 * rows), squeeze=False, constrained_layout=True
+    )
+    flat = list(axes.ravel())
+    for ax, label in zip(flat, labels, strict=False):
+        ids = runs.loc[(runs["label"] == label) & ~runs["diverged"], "run"]
+        layers = sorted(has.loc[has["run"].isin(set(ids)), "layer"].unique())
+        bands = {f"layer {int(t)}": band(frames, ids, fig.split, metric, int(t)) for t in layers}
+        plots.learning_curves(ax, bands, ylabel=_NAMES.get(metric, metric), title=label)
+    for ax in flat[len(labels) :]:
+        ax.set_visible(False)
+    _suptitle(out, fig.title)
+    return out
+
+
+def _selected(fig, selection):
+    table = _filter(selection.table, fig.only)
+    if fig.param not in table.columns or fig.x not in table.columns:
+        return None
+    table = table.assign(
+        label=[selection.label(r, (fig.x,)) for r in table.to_dict("records")],
+        mean=np.log2(table[fig.param].astype(float)) if fig.log2 else table[fig.param],
+        se=np.nan,
+    )
+    out, (ax,) = plots.new_figure(1)
+    ylabel = f"selected log2 {fig.param}" if fig.log2 else f"selected {fig.param}"
+    plots.sensitivity_curve(ax, table, fig.x, ylabel=ylabel, title="")
+    _suptitle(out, fig.title)
+    return out
+
+
+__all__ = ["Fig", "KINDS", "draw"]

@@ -1,0 +1,155 @@
+"""Figures for the studies: each function draws on an ``ax`` it is given and returns it.
+
+matplotlib's Agg backend only (no display is needed, ``plt.show`` is never called). Colours
+come from the Okabe-Ito palette, which stays distinguishable under the common colour-vision
+deficiencies; lines also differ in marker so that figures survive grey-scale printing.
+Inputs are the frames of :mod:`coagentnet.analysis.frames` (``band``: step, mean, se;
+``sensitivity``: label, x, mean, se, diverged).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # before pyplot: library code must never need a display
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+#: Okabe & Ito (2008) colour-blind-safe palette (black last: it is for reference lines).
+PALETTE = (
+    "#0072B2",  # blue
+    "#E69F00",  # orange
+    "#009E73",  # bluish green
+    "#CC79A7",  # reddish purple
+    "#56B4E9",  # sky blue
+    "#D55E00",  # vermillion
+    "#F0E442",  # yellow
+    "#000000",
+)
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+
+
+def style(i: int) -> dict:
+    """Colour and marker of the i-th line (cycling)."""
+    return {"color": PALETTE[i % len(PALETTE)], "marker": MARKERS[i % len(MARKERS)]}
+
+
+def new_figure(panels: int = 1, *, width: float = 4.2, height: float = 3.2):
+    """A figure with ``panels`` axes side by side (a flat list of axes)."""
+    fig, axes = plt.subplots(
+        1, panels, figsize=(width * panels, height), squeeze=False, constrained_layout=True
+    )
+    return fig, list(axes[0])
+
+
+def learning_curves(
+    ax,
+    bands: dict[str, pd.DataFrame],
+    *,
+    xlabel: str = "updates",
+    ylabel: str = "",
+    title: str = "",
+    log_y: bool = False,
+    styles: dict[str, int] | None = None,
+):
+    """Mean curve with a +/- one standard error band per label (``band`` frames).
+
+    ``styles`` maps a label to its style index, so that one method keeps its colour across
+    the panels of a figure (default: the order of ``bands``)."""
+    for i, (label, b) in enumerate(bands.items()):
+        if b.empty:
+            continue
+        st = style(styles.get(label, i) if styles else i)
+        x, m = b["step"].to_numpy(float), b["mean"].to_numpy(float)
+        se = np.nan_to_num(b["se"].to_numpy(float))  # one seed: no band
+        every = max(1, len(x) // 8)  # a few markers, not one per evaluation
+        ax.plot(x, m, label=label, color=st["color"], marker=st["marker"], markevery=every, ms=4)
+        ax.fill_between(x, m - se, m + se, color=st["color"], alpha=0.2, linewidth=0)
+    if log_y:
+        ax.set_yscale("log")
+    _finish(ax, xlabel, ylabel, title)
+    return ax
+
+
+def sensitivity_curve(
+    ax,
+    table: pd.DataFrame,
+    x: str,
+    *,
+    log2: bool = False,
+    xlabel: str | None = None,
+    ylabel: str = "",
+    title: str = "",
+    log_y: bool = False,
+    styles: dict[str, int] | None = None,
+):
+    """A score against ``x`` with standard-error bars, one line per ``label``.
+
+    Settings where some seeds diverged are ringed in red and annotated with the count, so
+    that a diverged run is visible in the figure and not only in the tables.
+    """
+    for i, (label, g) in enumerate(table.groupby("label", sort=False)):
+        g = g.sort_values(x)
+        st = style(styles.get(label, i) if styles else i)
+        xs = g[x].to_numpy(float)
+        xs = np.log2(xs) if log2 else xs
+        ax.errorbar(
+            xs,
+            g["mean"].to_numpy(float),
+            yerr=np.nan_to_num(g["se"].to_numpy(float)),
+            label=label,
+            capsize=3,
+            ms=5,
+            **st,
+        )
+        for xv, yv, d in zip(xs, g["mean"], g["diverged"], strict=True):
+            if d:
+                y = yv if np.isfinite(yv) else ax.get_ylim()[1]
+                ax.plot([xv], [y], "o", mfc="none", mec="#D55E00", ms=11, mew=1.5)
+                ax.annotate(f"{int(d)} div.", (xv, y), fontsize=7, color="#D55E00")
+    if log_y:
+        ax.set_yscale("log")
+    _finish(ax, xlabel or (f"log2 {x}" if log2 else x), ylabel, title)
+    return ax
+
+
+def style_index(labels) -> dict[str, int]:
+    """Label -> style index in order of first appearance (one colour per label)."""
+    return {label: i for i, label in enumerate(dict.fromkeys(labels))}
+
+
+def _finish(ax, xlabel: str, ylabel: str, title: str) -> None:
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title, fontsize=10)
+    ax.grid(True, alpha=0.3)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=7, frameon=False)
+
+
+def save(fig, stem: str | Path, *, dpi: int = 110) -> list[Path]:
+    """Write ``<stem>.png`` and ``<stem>.svg``; close the figure; return both paths."""
+    stem = Path(stem)
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    paths = [stem.with_suffix(".png"), stem.with_suffix(".svg")]
+    fig.savefig(paths[0], dpi=dpi)
+    fig.savefig(paths[1])
+    plt.close(fig)
+    return paths
+
+
+__all__ = [
+    "PALETTE",
+    "MARKERS",
+    "style",
+    "style_index",
+    "new_figure",
+    "learning_curves",
+    "sensitivity_curve",
+    "save",
+]

@@ -1,0 +1,1 @@
+"""The performance harness (DESIGN.md section 4)."""

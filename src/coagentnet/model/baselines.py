@@ -1,0 +1,137 @@
+"""Baselines b_t subtracted from a policy-gradient signal (SPEC.md section 4).
+
+A baseline may depend on the state s_t but never on the action a_t; then the update stays
+unbiased for any b_t (the coagent policy-gradient theorem). Kinds (:data:`BASELINES`):
+
+- ``none``: b_t = 0;
+- ``ema``: a scalar running average of the batch-mean reward (decay 0.99 by default),
+  initialised to the first batch's mean reward and updated after the step, so the first step
+  has no baseline;
+- ``state``: one learned linear V(x) (zero-initialised, Monte Carlo regression to r) shared
+  by every layer;
+- ``layer_state``: one learned linear V_t(s_t) per hidden layer, plus one on s_L for a
+  stochastic read-out.
+
+A kind is a :class:`Baseline`, four pure functions; a new kind is one constructor and one line
+in :data:`BASELINES`. Per-layer baselines are a tuple of L + 1 arrays ``[B]``: index t < L for
+hidden layer t, index L for the (stochastic) read-out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from coagentnet.model.losses import regression_loss
+from coagentnet.model.network import Trace, init_linear, linear
+
+
+class Baseline(NamedTuple):
+    """One baseline kind.
+
+    - ``init(state_dims) -> (params, state)`` for states of widths ``state_dims = (d_0..d_L)``;
+    - ``values(params, state, trace) -> (b_0..b_L)``, each ``[B]``, with no gradient;
+    - ``loss(params, trace, r) -> scalar``: the regression of learned baselines to r ``[B]``;
+    - ``update(state, r, decay) -> state``: the non-learned state after the step.
+    """
+
+    init: Callable
+    values: Callable
+    loss: Callable
+    update: Callable
+
+
+class EmaState(NamedTuple):
+    """The ema baseline's running average ``value`` and whether it has seen a batch yet."""
+
+    value: jax.Array
+    ready: jax.Array
+
+
+def _no_loss(params, trace: Trace, r: jax.Array) -> jax.Array:
+    return jnp.zeros(())
+
+
+def _unchanged(state, r: jax.Array, decay):
+    return state
+
+
+def _zeros(params, state, trace: Trace) -> tuple[jax.Array, ...]:
+    return (jnp.zeros(trace.states[0].shape[0]),) * len(trace.states)
+
+
+def none() -> Baseline:
+    """b_t = 0."""
+    return Baseline(lambda state_dims: ({}, {}), _zeros, _no_loss, _unchanged)
+
+
+def ema() -> Baseline:
+    """A scalar running average of the batch-mean reward, the same for every layer."""
+
+    def values(params, state: EmaState, trace: Trace):
+        b = jnp.where(state.ready, state.value, 0.0)
+        return (jnp.full(trace.states[0].shape[0], b),) * len(trace.states)
+
+    def update(state: EmaState, r: jax.Array, decay) -> EmaState:
+        mean_r = jnp.mean(r)
+        value = jnp.where(state.ready, decay * state.value + (1.0 - decay) * mean_r, mean_r)
+        return EmaState(value, jnp.ones((), bool))
+
+    init = lambda state_dims: ({}, EmaState(jnp.zeros(()), jnp.zeros((), bool)))  # noqa: E731
+    return Baseline(init, values, _no_loss, update)
+
+
+def _learned(init: Callable, state_values: Callable, loss: Callable) -> Baseline:
+    """A learned baseline from ``state_values(params, trace) -> (v_0..v_L)`` (with gradient)."""
+
+    def values(params, state, trace: Trace):
+        return tuple(jax.lax.stop_gradient(v) for v in state_values(params, trace))
+
+    return Baseline(init, values, loss, _unchanged)
+
+
+def state() -> Baseline:
+    """One learned linear V(x) shared by every layer."""
+
+    def state_values(params, trace: Trace):
+        return (linear(params["v"], trace.states[0])[:, 0],) * len(trace.states)
+
+    def loss(params, trace: Trace, r: jax.Array) -> jax.Array:
+        return regression_loss(state_values(params, trace)[0], r)
+
+    def init(state_dims):
+        return {"v": init_linear(None, state_dims[0], 1, zero=True)}, {}
+
+    return _learned(init, state_values, loss)
+
+
+def layer_state() -> Baseline:
+    """One learned linear V_t(s_t) per layer (and one on s_L for a stochastic read-out)."""
+
+    def state_values(params, trace: Trace):
+        return tuple(linear(p, s)[:, 0] for p, s in zip(params["v"], trace.states, strict=True))
+
+    def loss(params, trace: Trace, r: jax.Array) -> jax.Array:
+        return sum(regression_loss(v, r) for v in state_values(params, trace))
+
+    def init(state_dims):
+        return {"v": tuple(init_linear(None, d, 1, zero=True) for d in state_dims)}, {}
+
+    return _learned(init, state_values, loss)
+
+
+#: Baseline kind -> its constructor. The one list of baseline names (config validation reads it).
+BASELINES: dict[str, Callable[[], Baseline]] = {
+    "none": none,
+    "ema": ema,
+    "state": state,
+    "layer_state": layer_state,
+}
+
+
+def baseline(kind: str) -> Baseline:
+    """The :class:`Baseline` named ``kind``."""
+    return BASELINES[kind]()

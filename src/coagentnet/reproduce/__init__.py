@@ -1,0 +1,1 @@
+"""The paper's studies: their registry, runner and report."""

@@ -1,0 +1,228 @@
+"""The report of the paper's studies: figures (PNG + SVG), final tables (CSV + Markdown) and
+one self-contained HTML page, made from stores alone (:func:`build_report`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from coagentnet.analysis import frames as analysis
+from coagentnet.analysis import html, plots
+from coagentnet.analysis.figures import Fig, draw
+from coagentnet.analysis.frames import Protocol
+from coagentnet.reproduce.runner import read_meta
+from coagentnet.reproduce.studies import STUDIES, Experiment, study
+from coagentnet.sweeps import sweepfile
+from coagentnet.sweeps.store import Store
+
+
+def _generic_experiment(name: str, frames: analysis.Frames) -> Experiment:
+    """Figures for a store no study describes: curves, and lr sensitivity if lr varies."""
+    protocol = Protocol.for_frames(frames)
+    figs = [Fig("curves", "curves", f"{protocol.metric} (test) at the selected settings")]
+    if "lr" in analysis.varying(frames.runs):
+        figs.append(
+            Fig("sensitivity", "lr", "Validation AUC against the learning rate", x="lr", log2=True)
+        )
+    return Experiment(name, name, protocol, tuple(figs))
+
+
+def _fmt(mean: float, se: float, digits: int = 4) -> str:
+    if mean != mean:
+        return "n/a"
+    se_text = "" if se != se else f" ± {se:.{digits}f}"
+    return f"{mean:.{digits}f}{se_text}"
+
+
+def final_table(sel: analysis.Selection, protocol: Protocol) -> pd.DataFrame:
+    """The final numbers of one experiment, one row per method, as display strings."""
+    rows = []
+    name = "accuracy" if protocol.metric == "accuracy" else "MSE"
+    for r in sel.table.to_dict("records"):
+        row = {"method": r["label"]}
+        for t in sel.tune:
+            v = r[t]
+            row[t] = f"2^{_log2(v)}" if t == "lr" else f"{v:g}"
+        row[f"val AUC {name}"] = _fmt(r["val_auc"], r["val_auc_se"])
+        row[f"test AUC {name}"] = _fmt(r["test_auc"], r["test_auc_se"])
+        row[f"final test {name}"] = _fmt(r["test_final"], r["test_final_se"])
+        lo, hi = r["test_final_ci_low"], r["test_final_ci_high"]
+        row["95% bootstrap CI"] = "n/a" if lo != lo else f"[{lo:.4f}, {hi:.4f}]"
+        row["seeds"] = int(r["n"])
+        row["diverged (selected / all settings)"] = (
+            f"{int(r['diverged'])} / {int(r['diverged_any'])}"
+        )
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _log2(v: float) -> str:
+    e = math.log2(float(v))
+    return str(int(e)) if e.is_integer() else f"{e:.2f}"
+
+
+@dataclass
+class Analysed:
+    """One store, analysed: its table (display), figure files and counts."""
+
+    path: Path
+    study: str
+    experiment: Experiment
+    meta: dict
+    table: pd.DataFrame
+    figures: list[html.Figure]
+    selection: analysis.Selection | None
+
+
+def analyse_store(path: Path, fig_dir: Path) -> Analysed:
+    """Analyse one store and draw its figures into ``fig_dir``."""
+    meta = read_meta(path)
+    frames = analysis.load(path, meta.get("runs"))
+    exp = None
+    if meta.get("study"):
+        try:
+            st = study(meta["study"])
+            exp = next(e for e in st.experiments if e.file == meta.get("experiment"))
+        except (KeyError, StopIteration):
+            exp = None
+    if exp is None:
+        exp = _generic_experiment(path.stem, frames)
+    if frames.runs.empty:
+        return Analysed(path, meta.get("study", ""), exp, meta, pd.DataFrame(), [], None)
+    sel = analysis.analyse(frames, exp.protocol, label_keys=exp.labels)
+    figs = []
+    for fig in exp.figures:
+        mpl = draw(fig, frames, sel, exp.protocol)
+        if mpl is None:
+            continue
+        png, svg = plots.save(mpl, fig_dir / f"{exp.file}-{fig.name}")
+        figs.append(html.Figure(fig.title, png, svg))
+    table = final_table(sel, exp.protocol)
+    return Analysed(path, meta.get("study", ""), exp, meta, table, figs, sel)
+
+
+def _versions(path: Path) -> dict[str, str]:
+    """Training versions and devices recorded in a store's runs."""
+    out: dict[str, set] = {}
+    with Store(path, readonly=True) as store:
+        for rec in store.runs():
+            for k, v in json.loads(rec["versions"] or "{}").items():
+                out.setdefault(f"{k} (training)", set()).add(v)
+            if rec["device"]:
+                out.setdefault("device (training)", set()).add(rec["device"])
+    return {k: ", ".join(sorted(v)) for k, v in out.items()}
+
+
+def preset_description(meta: dict) -> str:
+    """The description the sweep file gives its preset (what it runs, on which data)."""
+    try:
+        data = sweepfile.read(meta["file"])
+        return str((data.get("presets") or {}).get(meta["preset"], {}).get("description", ""))
+    except Exception:  # the file moved: the report is still made from the store alone
+        return ""
+
+
+def build_report(
+    stores: list[Path],
+    out: Path,
+    *,
+    command: str,
+    title: str,
+    timings: dict[str, float] | None = None,
+) -> tuple[Path, dict]:
+    """Figures, tables and ``report.html`` for the given stores, written under ``out``.
+
+    Returns the report's path and a summary (per study: the final table as records).
+    """
+    sections: list[html.Section] = []
+    versions: dict[str, str] = {}
+    summary: dict = {"studies": {}, "timings_s": timings or {}}
+    order = {s.name: i for i, s in enumerate(STUDIES)}
+    analysed = []
+    for path in stores:
+        analysed.append(analyse_store(path, path.parent / "figures"))
+        versions.update(_versions(path))
+    analysed.sort(key=lambda a: (order.get(a.study, len(order)), a.experiment.file))
+    current = None
+    for a in analysed:
+        if a.study != current:
+            current = a.study
+            st = study(a.study) if a.study in order else None
+            paras = [f"Claim: {st.claim}"] if st else []
+            if timings and a.study in timings:
+                paras.append(f"Wall time of this study's runs: {timings[a.study]:.0f} s.")
+            sections.append(html.Section(st.title if st else a.experiment.title, paras))
+        counts = a.meta.get("counts", {})
+        paras = []
+        desc = preset_description(a.meta) if a.meta.get("file") else ""
+        if desc:
+            paras.append(f"Preset {a.meta.get('preset')}: {desc}")
+        paras.append(
+            "Runs: " + ", ".join(f"{counts.get(k, 0)} {k}" for k in counts if counts.get(k))
+        )
+        if a.selection is not None:
+            tuned = ", ".join(a.selection.tune) or "nothing"
+            paras.append(
+                f"Selection: per method, the setting ({tuned}) with the best area under the "
+                f"validation {a.experiment.protocol.metric} curve (fewest diverged seeds "
+                f"first); test reported at that setting: mean ± standard error over seeds "
+                f"that did not diverge, 95% percentile bootstrap interval (seed "
+                f"{analysis.BOOTSTRAP_SEED}); diverged seeds are counted in the last column."
+            )
+        sec = html.Section(a.experiment.title, paras, level=3)
+        if not a.table.empty:
+            sec.tables.append(html.Table("Final numbers", a.table))
+            a.table.to_csv(a.path.parent / f"{a.path.stem}-final.csv", index=False)
+        else:
+            sec.errors.append("No complete runs in this store yet.")
+        sec.figures.extend(a.figures)
+        sections.append(sec)
+        summary["studies"].setdefault(a.study or a.experiment.file, {})[a.experiment.file] = {
+            "counts": counts,
+            "table": a.table.to_dict(orient="records"),
+            "figures": [_relative(f.png, out) for f in a.figures],
+        }
+    versions.update(html.analysis_versions())
+    intro = [
+        "Structural credit assignment with coagent networks: the studies of SPEC.md section 7 "
+        "as measured by coagentnet. Every number below comes from the stores listed; none is "
+        "taken from the paper."
+    ]
+    if timings and "total" in timings:
+        intro.append(f"Total wall time of the runs: {timings['total']:.0f} s.")
+    page = html.render(title, sections, command=command, versions=versions, intro=intro, base=out)
+    path = html.write(out / "report.html", page)
+    (out / "summary.json").write_text(json.dumps(summary, indent=1, default=str))
+    (out / "summary.md").write_text(_markdown(summary))
+    return path, summary
+
+
+def _relative(path: Path, base: Path) -> str:
+    try:
+        return str(Path(path).resolve().relative_to(Path(base).resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _markdown(summary: dict) -> str:
+    """The final tables as Markdown (for docs/RESULTS.md)."""
+    lines = []
+    for st, exps in summary["studies"].items():
+        for exp, info in exps.items():
+            lines.append(f"### {st} / {exp}\n")
+            rows = info["table"]
+            if not rows:
+                lines.append("(no complete runs)\n")
+                continue
+            cols = list(rows[0])
+            lines.append("| " + " | ".join(cols) + " |")
+            lines.append("|" + "---|" * len(cols))
+            for r in rows:
+                lines.append("| " + " | ".join(str(r[c]) for c in cols) + " |")
+            lines.append("")
+    return "\n".join(lines)

@@ -1,0 +1,77 @@
+"""What every learning rule is: :class:`Problem`, :class:`Rule`, :class:`RuleContext`, and the
+per-example statistics the rules share (SPEC.md section 4).
+
+A :class:`Rule` is three pure functions (and an optional step mask):
+
+- ``init(key) -> (params, state)``: learned parameters (network, critics, baselines) and
+  non-learned state (the ema baseline);
+- ``loss(params, state, x, y, key, ctx) -> (scalar, (new_state, metrics))``: a surrogate whose
+  gradient is the rule's update; ``ctx`` is a :class:`RuleContext`;
+- ``evaluate(params, x, y, key, hyper, greedy) -> stats``: per-example statistics of a
+  forward pass, greedy (every unit takes its most likely action) or sampled: ``loss [B]``,
+  ``correct [B]`` (classification) and, for stochastic layers, ``entropy`` and ``on`` (the
+  greedy output), tuples of L arrays ``[B, U]``. The training loop reduces them.
+
+``metrics`` of ``loss`` map names to scalars or ``[L]`` arrays (one value per hidden layer).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from coagentnet.model.losses import task_loss
+from coagentnet.model.network import Trace
+from coagentnet.model.units import Units
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Shapes of the task: input width, output width and ``classification``/``regression``."""
+
+    in_dim: int
+    out_dim: int
+    task: str
+
+
+class RuleContext(NamedTuple):
+    """What a rule's ``loss`` may know about the update besides the batch.
+
+    ``hyper``: the member's population scalars (name -> scalar array); ``epoch``: the current
+    epoch; ``step``: the 0-based update index. All may be traced.
+    """
+
+    hyper: Mapping[str, jax.Array]
+    epoch: jax.Array | int
+    step: jax.Array | int
+
+
+class Rule(NamedTuple):
+    init: Callable
+    loss: Callable
+    evaluate: Callable
+    mask_steps: Callable | None = None
+    """Optional ``(steps, ctx) -> steps`` applied to the optimiser's steps before they are
+    added to the parameters (staged training zeroes its frozen layers' steps there)."""
+
+
+def prediction_stats(problem: Problem, prediction: jax.Array, y: jax.Array) -> dict:
+    """Per-example ``loss [B]`` and, for classification, ``correct [B]`` of ``prediction``."""
+    stats = {"loss": task_loss(problem.task, prediction, y)}
+    if problem.task == "classification":
+        stats["correct"] = (jnp.argmax(prediction, axis=-1) == y).astype(jnp.float32)
+    return stats
+
+
+def trace_stats(problem: Problem, trace: Trace, y: jax.Array, unit: Units) -> dict:
+    """Per-example statistics of a rollout: loss, correctness, per-layer unit entropies and
+    greedy outputs (tuples of L arrays ``[B, U]``)."""
+    return {
+        **prediction_stats(problem, trace.prediction, y),
+        "entropy": trace.entropy,
+        "on": tuple(unit.value(g) for g in trace.greedy),
+    }

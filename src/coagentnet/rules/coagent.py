@@ -1,0 +1,153 @@
+"""The coagent rules: REINFORCE and the per-layer critic rules (SPEC.md section 4).
+
+Every hidden unit is an agent whose action is its output; hidden layer t learns from its own
+policy-gradient term ``grad log pi_t(a_t|s_t) * (signal_t - b_t)`` (see :func:`coagent_rule`).
+The registry (:mod:`coagentnet.rules.registry`) names the four rules built from it.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import TYPE_CHECKING
+
+import jax
+import jax.numpy as jnp
+
+from coagentnet.errors import ConfigError
+from coagentnet.model import baselines, critics, partition
+from coagentnet.model.losses import regression_loss, score_function_surrogate, task_loss
+from coagentnet.model.network import Trace, init_network, rollout
+from coagentnet.model.units import Units, units_from_config
+from coagentnet.rules import exploration, staged
+from coagentnet.rules.base import Problem, Rule, RuleContext, trace_stats
+
+if TYPE_CHECKING:  # only for annotations: config reads the registry, which imports this
+    from coagentnet.config import Config
+
+
+def _critic_q(critic_params: tuple, t: int, s_t: jax.Array, a_value: jax.Array) -> jax.Array:
+    return critics.q_value(critic_params[t], s_t, a_value)
+
+
+def critic_signals(q_fn, trace: Trace, r, unit: Units, bootstrap: str, actor_signal: str):
+    """Actor signals, critic targets and critic values of a critic rule.
+
+    ``q_fn(t, s_t, a_value) -> [B]`` evaluates Q_t (the learned critic, or an exact one in
+    tests). Returns ``(signals, targets, q)``, tuples of L arrays ``[B]``: ``targets`` are
+    the critic targets y_t of :func:`coagentnet.model.critics.targets`; ``signals`` are y_t, or
+    Q_t(s_t, a_t) for ``mc_critic`` and ``actor_signal="q"``; ``q`` keeps its gradient.
+    """
+    L = len(trace.actions)
+    values = [unit.value(a) for a in trace.actions]
+    q = tuple(q_fn(t, trace.states[t], values[t]) for t in range(L))
+    # Bootstrap from the sampled next action (on-policy) or the greedy one (off-policy).
+    nxt = [unit.value(g) for g in trace.greedy] if bootstrap == "greedy" else values
+    q_next = tuple(q_fn(t + 1, trace.states[t + 1], nxt[t + 1]) for t in range(L - 1))
+    y_t = critics.targets(bootstrap, r, q_next)
+    if bootstrap == "monte_carlo" or actor_signal == "q":
+        signals = tuple(jax.lax.stop_gradient(qt) for qt in q)
+    else:
+        signals = y_t
+    return signals, y_t, q
+
+
+def coagent_rule(cfg: Config, problem: Problem, bootstrap: str | None) -> Rule:
+    """REINFORCE (``bootstrap=None``) or a critic rule (``sampled``, ``greedy``, ``monte_carlo``).
+
+    Hidden layer t learns from ``grad log pi_t(a_t|s_t) * (signal_t - b_t)``:
+
+    - ``reinforce`` (Williams 1992; coagents: Thomas 2011, Kostas et al. 2020): signal_t = r.
+      Unbiased for the gradient of the expected reward with any action-independent baseline.
+    - ``actor_critic`` (bootstrap ``sampled``) and ``off_policy`` (bootstrap ``greedy``,
+      Gupta et al. 2021): signal_t = y_t, the critic target (the authors' choice: the last
+      hidden layer is then plain REINFORCE), or Q_t(s_t, a_t) with ``actor_signal="q"``.
+      ``off_policy`` is *biased for the expected loss by design*: with exact critics layer t
+      follows the gradient of its greedy-continuation objective
+      E_{s_t}[sum_a pi_t(a|s_t) Q_t^greedy(s_t, a)], the return when all downstream layers act
+      greedily, which is how the network is evaluated. No importance ratio is used.
+    - ``mc_critic`` (bootstrap ``monte_carlo``): critics regressed to r; signal_t = Q_t.
+
+    With ``warm_start_epochs = N`` critic rules use signal r for the first N epochs while their
+    critics already learn. The read-out is trained by its own gradient only (or, with a
+    stochastic read-out, by REINFORCE).
+
+    Study options (SPEC.md section 4): with an exploration subset (``explore_units``) or staged
+    training (``staged``) only some units sample; the others act greedily and their
+    log-probabilities are masked out of the surrogate, so they get no policy-gradient term
+    (:mod:`coagentnet.rules.exploration`, :mod:`coagentnet.rules.staged`). A ``partition``
+    layout mixes deterministic layers in, with gradients inside blocks
+    (:mod:`coagentnet.model.partition`).
+    """
+    unit = units_from_config(cfg)
+    baseline = baselines.baseline(cfg.baseline)
+    L, U = cfg.layers, cfg.units
+    state_dims = (problem.in_dim,) + (U,) * L
+    sr = cfg.stochastic_readout
+    forward = partial(partition.rollout, layout=cfg.partition) if cfg.partition else rollout
+    if sr and problem.task != "regression":
+        raise ConfigError(f"stochastic_readout: needs a regression data set, not {cfg.dataset!r}")
+
+    def init(key):
+        k_net, k_critic = jax.random.split(key)
+        params = init_network(k_net, problem.in_dim, problem.out_dim, L, U, unit)
+        b_params, b_state = baseline.init(state_dims)
+        params["baseline"] = b_params
+        if bootstrap is not None:
+            params["critics"] = critics.init(
+                k_critic, state_dims[:L], U, cfg.critic_width, cfg.critic_depth
+            )
+        return params, {"baseline": b_state, **exploration.init_state(cfg, key)}
+
+    def loss(params, state, x, y, key, ctx: RuleContext):
+        hyper = ctx.hyper
+        masks = exploration.training_masks(cfg, state, key, ctx.epoch)  # None: all sample
+        trace = forward(
+            params, x, key, unit, hyper["unit_std"], stochastic_readout=sr, sample_mask=masks
+        )
+        per_example = task_loss(problem.task, trace.prediction, y)
+        r = -jax.lax.stop_gradient(per_example)
+        total = jnp.zeros(())
+        if not sr:  # a deterministic read-out follows its own gradient
+            total += jnp.mean(task_loss(problem.task, trace.output, y))
+        signals = (r,) * L
+        metrics = {"loss": jnp.mean(per_example), "reward": jnp.mean(r)}
+        if bootstrap is not None:
+            q_fn = partial(_critic_q, params["critics"])
+            critic_sig, y_t, q = critic_signals(q_fn, trace, r, unit, bootstrap, cfg.actor_signal)
+            critic_losses = jnp.stack([regression_loss(q[t], y_t[t]) for t in range(L)])
+            warm = ctx.epoch < cfg.warm_start_epochs
+            signals = tuple(jnp.where(warm, r, s) for s in critic_sig)
+            total += jnp.sum(critic_losses)
+            metrics["critic_loss"] = critic_losses
+        b = baseline.values(params["baseline"], state["baseline"], trace)
+        for t in range(L):
+            # Units acting greedily (outside the exploration subset, frozen) get no PG term.
+            logp_t = trace.logp[t] if masks is None else trace.logp[t] * masks[t]
+            total += score_function_surrogate(logp_t, signals[t] - b[t])
+        if cfg.staged:
+            metrics["frozen"] = staged.frozen_layers(ctx.epoch, L, cfg.epochs).astype(float)
+        if sr:
+            total += score_function_surrogate(trace.readout_logp, r - b[L])
+        total += baseline.loss(params["baseline"], trace, r)
+        new_state = {
+            **state,
+            "baseline": baseline.update(state["baseline"], r, hyper["ema_decay"]),
+        }
+        return total, (new_state, metrics)
+
+    def evaluate(params, x, y, key, hyper, greedy):
+        masks = None if greedy else exploration.evaluation_masks(cfg, key)
+        trace = forward(
+            params,
+            x,
+            key,
+            unit,
+            hyper["unit_std"],
+            greedy=greedy,
+            stochastic_readout=sr,
+            sample_mask=masks,
+        )
+        return trace_stats(problem, trace, y, unit)
+
+    mask_steps = staged.step_mask(L, cfg.epochs) if cfg.staged else None
+    return Rule(init, loss, evaluate, mask_steps)

@@ -1,0 +1,116 @@
+"""The one registry of learning rules: each entry is a constructor and the traits that config
+validation, the planner and the training loop ask about.
+
+A new rule is one constructor ``(cfg, problem) -> Rule`` and one :class:`RuleEntry` in
+:data:`BUILTIN` (or, for a rule defined outside the package, one :func:`register_rule` call
+before its configs are built). :class:`~coagentnet.config.Config` reads the names and traits
+from here, so nothing else lists rule names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import NamedTuple
+
+from coagentnet.model.baselines import BASELINES
+from coagentnet.model.units import UNIT_TYPES
+from coagentnet.rules.backprop import backprop_rule
+from coagentnet.rules.coagent import coagent_rule
+from coagentnet.rules.straight_through import straight_through_rule
+from coagentnet.rules.value_based import value_based_rule
+
+#: Unit types with discrete actions (asked of the unit types themselves).
+DISCRETE_UNITS = tuple(kind for kind, make in UNIT_TYPES.items() if make().is_discrete)
+
+
+class RuleTraits(NamedTuple):
+    """What a rule is, as far as the code around it needs to know.
+
+    ``policy_gradient``: hidden layers learn from a policy-gradient signal, so the study options
+    built on log-probabilities (exploration subsets, staged freezing, pretraining, a stochastic
+    read-out) apply. ``critics``: it has per-layer critics (the critic options apply).
+    ``baselines``: the baseline kinds it accepts (``None``: every kind of
+    :data:`~coagentnet.model.baselines.BASELINES`, new ones included). ``unit_types``: the unit
+    types it accepts (``None``: any; backprop ignores the unit type).
+    """
+
+    policy_gradient: bool = False
+    critics: bool = False
+    baselines: tuple[str, ...] | None = ("none",)
+    unit_types: tuple[str, ...] | None = None
+
+
+class RuleEntry(NamedTuple):
+    name: str
+    make: Callable
+    """``(cfg, problem) -> Rule``."""
+    traits: RuleTraits
+
+
+_PG = RuleTraits(policy_gradient=True, baselines=None)
+_CRITIC = _PG._replace(critics=True)
+_BERNOULLI = RuleTraits(unit_types=("bernoulli",))
+
+BUILTIN: tuple[RuleEntry, ...] = (
+    RuleEntry("backprop", backprop_rule, RuleTraits()),
+    RuleEntry("straight_through", partial(straight_through_rule, gated=False), _BERNOULLI),
+    RuleEntry("straight_through_gated", partial(straight_through_rule, gated=True), _BERNOULLI),
+    RuleEntry("reinforce", partial(coagent_rule, bootstrap=None), _PG),
+    RuleEntry("actor_critic", partial(coagent_rule, bootstrap="sampled"), _CRITIC),
+    RuleEntry("off_policy", partial(coagent_rule, bootstrap="greedy"), _CRITIC),
+    RuleEntry("mc_critic", partial(coagent_rule, bootstrap="monte_carlo"), _CRITIC),
+    RuleEntry("value_based", value_based_rule, RuleTraits(unit_types=DISCRETE_UNITS)),
+)
+
+# The registry proper. Built-ins fill it here; register_rule is the one way to add to it.
+_RULES: dict[str, RuleEntry] = {entry.name: entry for entry in BUILTIN}
+
+
+def register_rule(entry: RuleEntry) -> None:
+    """Add a rule defined outside the package (call it before building its configs).
+
+    Its traits' baselines must be known baseline kinds; a name already taken is an error, so a
+    rule is never replaced behind the back of configs built with it.
+    """
+    if entry.name in _RULES:
+        raise ValueError(f"rule {entry.name!r} is already registered")
+    unknown = set(entry.traits.baselines or ()) - set(BASELINES)
+    if unknown:
+        raise ValueError(f"rule {entry.name!r}: unknown baselines {sorted(unknown)}")
+    _RULES[entry.name] = entry
+
+
+def unregister_rule(name: str) -> None:
+    """Remove a rule added by :func:`register_rule` (built-ins stay)."""
+    if name in {entry.name for entry in BUILTIN}:
+        raise ValueError(f"rule {name!r} is built in")
+    _RULES.pop(name, None)
+
+
+def rule_names() -> tuple[str, ...]:
+    """Every registered rule name, built-ins first."""
+    return tuple(_RULES)
+
+
+def rule_entry(name: str) -> RuleEntry:
+    """The entry of rule ``name`` (``KeyError`` if none)."""
+    return _RULES[name]
+
+
+def names_where(**traits) -> tuple[str, ...]:
+    """The rules whose traits have the given values, e.g. ``names_where(critics=True)``."""
+    return tuple(
+        n for n, e in _RULES.items() if all(getattr(e.traits, k) == v for k, v in traits.items())
+    )
+
+
+def baselines_of(name: str) -> tuple[str, ...]:
+    """The baseline kinds rule ``name`` accepts."""
+    declared = _RULES[name].traits.baselines
+    return tuple(BASELINES) if declared is None else declared
+
+
+def make_rule(cfg, problem):
+    """The :class:`~coagentnet.rules.base.Rule` named by ``cfg.rule`` for ``problem``."""
+    return _RULES[cfg.rule].make(cfg, problem)

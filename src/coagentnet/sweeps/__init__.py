@@ -1,0 +1,2 @@
+"""Sweeps: sweep files, the planner, the SQLite store, backends and the driver that runs what a
+store is missing."""

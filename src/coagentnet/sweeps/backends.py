@@ -1,0 +1,384 @@
+"""Where populations run: in this process, in a process pool, or on a Ray cluster.
+
+Every backend runs the same worker function, :func:`run_population`, and hands its results
+back to the driver, :func:`execute`, which alone writes the store: it claims a population's
+runs just before the population starts, writes each finished run in its own transaction, and
+gives back unfinished claims if it is interrupted.
+
+A backend has ``slots`` (populations it runs at once), ``submit(population) -> handle`` and
+``wait(handles, on_updates) -> [(handle, Outcome)]`` (blocks until at least one is done).
+
+The trainer is a callable with the signature of
+:func:`coagentnet.training.run.run_population` ``(configs, seeds, *, progress=None) ->
+list[RunResult]``, by default that function itself (module-level functions pickle by reference,
+so process and Ray workers import it where they run). A ``"module:function"`` string is
+accepted too, for the testing hook below; it is imported where the population runs.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import importlib
+import multiprocessing
+import os
+import platform
+import queue
+import socket
+import traceback
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from coagentnet.sweeps.plan import Population
+from coagentnet.sweeps.store import Store
+from coagentnet.training import run as training_run
+from coagentnet.training.results import RunResult
+
+DEFAULT_TRAINER = training_run.run_population
+#: Testing hook: a ``module:function`` trainer that ``coagentnet sweep`` uses instead of the
+#: real one (the resume test injects a slow fake trainer through it). Not for users.
+TRAINER_ENV = "COAGENTNET_TRAINER"
+
+Trainer = Callable[..., list[RunResult]] | str
+
+
+@dataclass
+class Outcome:
+    """What came back for one population: results (and where they ran) or an error text."""
+
+    results: list[RunResult] | None = None
+    env: dict = field(default_factory=dict)
+    error: str | None = None
+
+
+def resolve_trainer(trainer: Trainer) -> Callable[..., list[RunResult]]:
+    if callable(trainer):
+        return trainer
+    module, _, name = trainer.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def environment() -> dict:
+    """Versions, JAX device and host of the process that trained a population."""
+    import jax
+    import numpy
+
+    import coagentnet
+
+    versions = {
+        "coagentnet": coagentnet.__version__,
+        "jax": jax.__version__,
+        "numpy": numpy.__version__,
+        "python": platform.python_version(),
+    }
+    return {"versions": versions, "device": jax.default_backend(), "host": socket.gethostname()}
+
+
+def run_population(trainer: Trainer, configs, seeds, progress=None) -> tuple[list, dict]:
+    """Train one population; check the trainer kept member order. Runs in the worker."""
+    if progress is not None:  # the trainer counts per-network updates; report all members'
+        per_network, progress = progress, lambda n: per_network(n * len(configs))
+    results = resolve_trainer(trainer)(list(configs), list(seeds), progress=progress)
+    if len(results) != len(configs):
+        raise RuntimeError(f"trainer returned {len(results)} results for {len(configs)} runs")
+    for i, (res, cfg, seed) in enumerate(zip(results, configs, seeds, strict=True)):
+        if res.seed != seed or res.config != cfg:
+            raise RuntimeError(f"trainer result {i} is for another run (seed {res.seed})")
+    return results, environment()
+
+
+def _error_text(err: BaseException) -> str:
+    """Traceback text whose last line is the one-line summary ``Type: message``."""
+    tb = "".join(traceback.format_exception(err)).rstrip()
+    # Ray wraps a worker's exception in a RayTaskError whose .cause is the original.
+    cause = getattr(err, "cause", None)
+    cause = cause if isinstance(cause, BaseException) else err
+    text = str(cause).strip()
+    summary = f"{type(cause).__name__}: {text.splitlines()[0] if text else ''}"
+    return f"{tb}\n{summary}"
+
+
+class _Backend:
+    """Context manager: ``with LocalBackend(...) as backend`` closes it on the way out."""
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class LocalBackend(_Backend):
+    """Runs populations one at a time in this process (progress after every epoch)."""
+
+    slots = 1
+
+    def __init__(self, trainer: Trainer = DEFAULT_TRAINER):
+        self.trainer = trainer
+        self._todo: dict[int, Population] = {}
+
+    def submit(self, population: Population) -> int:
+        handle = id(population)
+        self._todo[handle] = population
+        return handle
+
+    def wait(self, handles, on_updates):
+        handle = handles[0]
+        pop = self._todo.pop(handle)
+        try:
+            results, env = run_population(self.trainer, pop.configs, pop.seeds, on_updates)
+        except Exception as err:  # one population's failure must not stop the sweep
+            return [(handle, Outcome(error=_error_text(err)))]
+        return [(handle, Outcome(results, env))]
+
+    def close(self) -> None:
+        self._todo.clear()
+
+
+_worker_queue = None
+
+
+def _init_worker(updates_queue) -> None:
+    global _worker_queue
+    _worker_queue = updates_queue
+    # Several processes on one GPU must not each grab most of its memory.
+    os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
+
+
+def _pool_task(trainer: Trainer, configs, seeds):
+    def progress(n: int) -> None:
+        _worker_queue.put(int(n))
+
+    return run_population(trainer, configs, seeds, progress)
+
+
+class ProcessBackend(_Backend):
+    """Runs populations in ``workers`` spawned processes (each imports JAX afresh).
+
+    Updates done are streamed back through a queue, so the progress bar moves per epoch.
+    A worker that dies (killed, out of memory) fails its population; the pool is rebuilt.
+    """
+
+    def __init__(self, trainer: Trainer = DEFAULT_TRAINER, workers: int = 2):
+        self.trainer = trainer
+        self.slots = max(1, workers)
+        self._ctx = multiprocessing.get_context("spawn")
+        self._queue = self._ctx.Queue()
+        self._pool = self._new_pool()
+        self._outstanding: set[cf.Future] = set()
+
+    def _new_pool(self) -> cf.ProcessPoolExecutor:
+        return cf.ProcessPoolExecutor(
+            self.slots, mp_context=self._ctx, initializer=_init_worker, initargs=(self._queue,)
+        )
+
+    def submit(self, population: Population) -> cf.Future:
+        args = (_pool_task, self.trainer, population.configs, population.seeds)
+        try:
+            fut = self._pool.submit(*args)
+        except cf.process.BrokenProcessPool:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = self._new_pool()
+            fut = self._pool.submit(*args)
+        self._outstanding.add(fut)
+        return fut
+
+    def _drain(self, on_updates) -> None:
+        while True:
+            try:
+                on_updates(self._queue.get_nowait())
+            except queue.Empty:
+                return
+
+    def wait(self, handles, on_updates):
+        while True:
+            done, _ = cf.wait(handles, timeout=0.25, return_when=cf.FIRST_COMPLETED)
+            self._drain(on_updates)
+            if done:
+                break
+        out = []
+        for fut in done:
+            self._outstanding.discard(fut)
+            try:
+                results, env = fut.result()
+                out.append((fut, Outcome(results, env)))
+            except Exception as err:
+                out.append((fut, Outcome(error=_error_text(err))))
+        return out
+
+    def close(self) -> None:
+        # Interrupted with work in flight: do not wait for it (the workers got the signal too).
+        self._pool.shutdown(wait=not self._outstanding, cancel_futures=True)
+        self._queue.close()
+
+
+def _ray_task(trainer: Trainer, configs, seeds):
+    os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
+    return run_population(trainer, configs, seeds)
+
+
+class RayBackend(_Backend):
+    """Runs populations as Ray tasks; results travel back to the driver, which writes.
+
+    Starts a local Ray (``ray.init()``) unless Ray is already initialised or ``address``
+    names a cluster, and shuts down only what it started. Progress is counted when a
+    population finishes (workers do not stream updates).
+
+    Args:
+      address: a Ray cluster address (``"auto"``, ``"ray://host:10001"``, ``"host:6379"``).
+      workers: populations in flight; default: cluster CPUs (or GPUs) / resources per task.
+      num_cpus, num_gpus: resources each task asks for (``num_gpus=1`` puts it on a GPU).
+    """
+
+    def __init__(
+        self,
+        trainer: Trainer = DEFAULT_TRAINER,
+        *,
+        address: str | None = None,
+        workers: int | None = None,
+        num_cpus: float = 1.0,
+        num_gpus: float = 0.0,
+    ):
+        import ray
+
+        self.ray = ray
+        self.trainer = trainer
+        self._started = False
+        if not ray.is_initialized():
+            ray.init(address=address, include_dashboard=False, log_to_driver=False)
+            self._started = True
+        self._task = ray.remote(num_cpus=num_cpus, num_gpus=num_gpus)(_ray_task)
+        if workers is None:
+            res = ray.cluster_resources()
+            per = res.get("GPU", 0) / num_gpus if num_gpus else res.get("CPU", 1) / num_cpus
+            workers = int(per)
+        self.slots = max(1, workers)
+
+    def submit(self, population: Population):
+        return self._task.remote(self.trainer, population.configs, population.seeds)
+
+    def wait(self, handles, on_updates):
+        done, _ = self.ray.wait(list(handles), num_returns=1)
+        out = []
+        for ref in done:
+            try:
+                results, env = self.ray.get(ref)
+                on_updates(sum(r.updates for r in results))
+                out.append((ref, Outcome(results, env)))
+            except Exception as err:  # RayTaskError wraps the worker's exception
+                out.append((ref, Outcome(error=_error_text(err))))
+        return out
+
+    def close(self) -> None:
+        if self._started:
+            self.ray.shutdown()
+
+
+@dataclass
+class Summary:
+    """The run counters of a sweep: what :func:`execute` did (``done``, ``diverged``,
+    ``failed``, ``skipped``, ``updates``, ``errors``) and, filled in by
+    :func:`coagentnet.sweeps.driver.run_missing`, what it found (``runs`` in the sweep,
+    ``complete`` already, ``busy`` elsewhere, ``todo``, ``populations``) and its ``seconds``."""
+
+    done: int = 0
+    diverged: int = 0
+    failed: int = 0
+    skipped: int = 0
+    """Runs another live sweep held, or that were already complete when claimed."""
+    updates: int = 0
+    errors: list[str] = field(default_factory=list)
+    runs: int = 0
+    complete: int = 0
+    busy: int = 0
+    todo: int = 0
+    populations: int = 0
+    seconds: float = 0.0
+
+    @property
+    def trained(self) -> int:
+        """Runs trained to the end now (diverged ones included)."""
+        return self.done + self.diverged
+
+    def add(self, other: Summary) -> None:
+        """Add ``other``'s counters to these (errors appended, each distinct one once)."""
+        counts = ("done", "diverged", "failed", "skipped", "updates")
+        for name in (*counts, "runs", "complete", "busy", "todo", "populations"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.seconds += other.seconds
+        self.errors.extend(e for e in dict.fromkeys(other.errors) if e not in self.errors)
+
+
+def execute(store: Store, populations: list[Population], backend, *, progress=None) -> Summary:
+    """Run populations on a backend, writing each finished run to the store.
+
+    Keeps at most ``backend.slots`` populations in flight, so ``running`` rows in the store
+    are the ones actually training. The caller owns (and closes) the backend. ``progress``
+    (optional) has ``updates(n)`` and ``runs(n)`` methods. A failed population marks its runs
+    failed and the sweep goes on.
+    """
+    summary = Summary()
+    store.add_runs(run for pop in populations for run in pop.runs)  # claims need the rows
+    todo = deque(populations)
+    inflight: dict[object, Population] = {}
+
+    def on_updates(n: int) -> None:
+        summary.updates += n
+        if progress is not None:
+            progress.updates(n)
+
+    try:
+        while todo or inflight:
+            while todo and len(inflight) < backend.slots:
+                pop = todo.popleft()
+                got = set(store.claim(pop.ids))
+                summary.skipped += len(pop) - len(got)
+                if len(got) < len(pop):  # another sweep holds some: run the rest
+                    if progress is not None:
+                        progress.runs(len(pop) - len(got))
+                    pop = Population(tuple(r for r in pop.runs if r.id in got))
+                if len(pop):
+                    inflight[backend.submit(pop)] = pop
+            if not inflight:
+                continue
+            for handle, outcome in backend.wait(list(inflight), on_updates):
+                pop = inflight.pop(handle)
+                _record(store, pop, outcome, summary, progress)
+    finally:
+        for pop in inflight.values():
+            store.release(pop.ids)
+    return summary
+
+
+def _record(store, pop, outcome, summary, progress) -> None:
+    if outcome.error is not None:
+        store.fail(pop.ids, outcome.error, env=outcome.env)
+        summary.failed += len(pop)
+        summary.errors.append(outcome.error.rstrip().splitlines()[-1])
+    else:
+        for run, result in zip(pop.runs, outcome.results, strict=True):
+            store.finish(run, result, env=outcome.env, population_size=len(pop))
+            if result.diverged:
+                summary.diverged += 1
+            else:
+                summary.done += 1
+    if progress is not None:
+        progress.runs(len(pop))
+
+
+__all__ = [
+    "DEFAULT_TRAINER",
+    "TRAINER_ENV",
+    "Outcome",
+    "LocalBackend",
+    "ProcessBackend",
+    "RayBackend",
+    "Summary",
+    "environment",
+    "execute",
+    "resolve_trainer",
+    "run_population",
+]

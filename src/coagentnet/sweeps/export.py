@@ -1,0 +1,64 @@
+"""Exporting a store: its runs and metrics as flat rows (config fields as columns), written as
+CSV or Parquet (``coagentnet export``)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from coagentnet.sweeps.store import RUN_COLUMNS, Store
+
+
+def export_tables(store: Store, ids: list[str]) -> tuple[list[dict], list[dict]]:
+    """(runs, metrics) as lists of flat dicts, config fields as columns.
+
+    runs: one row per run (``RUN_COLUMNS``, every config field, ``final/<key>`` columns).
+    metrics: one row per value: run, seed, every config field, step, split, metric, layer,
+    value. Only complete runs have metrics.
+    """
+    runs = store.runs(ids)
+    order = {i: k for k, i in enumerate(ids)}
+    runs.sort(key=lambda r: order.get(r["id"], len(order)))
+    finals = sorted({k for r in runs for k in r["final"]})
+    run_rows, by_id = [], {}
+    for r in runs:
+        row = {c: r[c] for c in RUN_COLUMNS}
+        row.update(r["config"])
+        row.update({f"final/{k}": r["final"].get(k) for k in finals})
+        run_rows.append(row)
+        by_id[r["id"]] = {"run": r["id"], "seed": r["seed"], **r["config"]}
+    metric_rows = []
+    for r in runs:
+        head = by_id[r["id"]]
+        for step, split, metric, layer, value in store.metrics(r["id"]):
+            metric_rows.append(
+                {
+                    **head,
+                    "step": step,
+                    "split": split,
+                    "metric": metric,
+                    "layer": layer,
+                    "value": value,
+                }
+            )
+    return run_rows, metric_rows
+
+
+def write_csv(rows: list[dict], path: Path) -> None:
+    """Rows of dicts to CSV (None as an empty cell); columns from the first row."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="") as f:
+        if not rows:
+            return
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def write_parquet(rows: list[dict], path: Path) -> None:
+    """Rows of dicts to Parquet through pandas + pyarrow (ImportError if either is missing)."""
+    import pandas as pd
+    import pyarrow  # noqa: F401  (pandas would otherwise try fastparquet or fail obscurely)
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame.from_records(rows).to_parquet(path, index=False)

@@ -1,0 +1,157 @@
+"""Runs, their stable ids, and their grouping into populations that fit in memory.
+
+A run is a (config, seed) pair. Its id is the first 16 hex digits of the SHA-256 of the
+canonical JSON of the fully resolved config (every field, defaults included) and the seed, so
+the same run has the same id in every sweep file that contains it, and a sweep that resumes
+finds its finished runs by id.
+
+A population is a group of runs that share ``Config.static_key()`` (one compiled program,
+vmapped over members). Grouping never changes results (each member computes what it would
+alone), so the planner is free to choose sizes: as large as the memory budget allows (fewer
+compilations, more vectorisation), balanced (equal sizes compile once), and split further
+when there are fewer populations than workers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import sys
+from dataclasses import dataclass
+
+from coagentnet.config import Config
+from coagentnet.training.memory import member_bytes
+
+
+@dataclass(frozen=True)
+class Run:
+    """One (config, seed) run and its stable id."""
+
+    id: str
+    config: Config
+    seed: int
+
+
+def canonical_json(config: Config) -> str:
+    """The resolved config as JSON with sorted keys and no spaces (the hashed form)."""
+    return json.dumps(config.to_dict(), sort_keys=True, separators=(",", ":"))
+
+
+def run_id(config: Config, seed: int) -> str:
+    """16 hex digits of sha256(canonical JSON of {"config": ..., "seed": ...})."""
+    text = json.dumps(
+        {"config": config.to_dict(), "seed": int(seed)}, sort_keys=True, separators=(",", ":")
+    )
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def make_run(config: Config, seed: int) -> Run:
+    return Run(run_id(config, seed), config, int(seed))
+
+
+@dataclass(frozen=True)
+class Population:
+    """Runs trained together by one vmapped program; all share ``static_key()``."""
+
+    runs: tuple[Run, ...]
+
+    @property
+    def configs(self) -> list[Config]:
+        return [r.config for r in self.runs]
+
+    @property
+    def seeds(self) -> list[int]:
+        return [r.seed for r in self.runs]
+
+    @property
+    def ids(self) -> list[str]:
+        return [r.id for r in self.runs]
+
+    def __len__(self) -> int:
+        return len(self.runs)
+
+
+def default_memory_bytes() -> int:
+    """Default budget for the populations that run at once.
+
+    Half the accelerator's memory when JAX is already loaded here on a GPU/TPU (the local
+    backend), else a quarter of this machine's physical memory. Populations sent to other
+    machines (Ray) should be given ``--memory-mb``.
+    """
+    jax = sys.modules.get("jax")
+    if jax is not None and jax.default_backend() != "cpu":
+        stats = jax.devices()[0].memory_stats() or {}
+        if stats.get("bytes_limit"):
+            return int(stats["bytes_limit"]) // 2
+    try:
+        total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        total = 8 * 2**30
+    return total // 4
+
+
+def plan(
+    runs: list[Run] | tuple[Run, ...],
+    *,
+    max_population: int | None = None,
+    memory_bytes: int | None = None,
+    workers: int = 1,
+) -> list[Population]:
+    """Group runs into populations, in the order their first run appears.
+
+    Args:
+      runs: the runs to do, in sweep order.
+      max_population: hard cap on members per population (1 = every run alone).
+      memory_bytes: budget for one population; default :func:`default_memory_bytes` divided
+        by ``workers`` (they run at once).
+      workers: populations that run at the same time; groups are split further, while they
+        can be, until there are at least this many populations.
+
+    Returns:
+      Populations whose runs share ``static_key()``; sizes within a group differ by at most 1.
+    """
+    if memory_bytes is None:
+        memory_bytes = default_memory_bytes() // max(1, workers)
+    groups: dict[tuple, list[Run]] = {}
+    for run in runs:
+        groups.setdefault(run.config.static_key(), []).append(run)
+    members = list(groups.values())
+    caps = []
+    for group in members:
+        cap = max(1, memory_bytes // max(1, member_bytes(group[0].config)))
+        if max_population is not None:
+            cap = min(cap, max_population)
+        caps.append(cap)
+    chunks = [math.ceil(len(g) / cap) for g, cap in zip(members, caps, strict=True)]
+    # More populations than workers keeps every worker busy; split the largest chunks first.
+    while sum(chunks) < workers:
+        sizes = [len(g) / k if k < len(g) else 0 for g, k in zip(members, chunks, strict=True)]
+        best = max(range(len(members)), key=sizes.__getitem__, default=None)
+        if best is None or sizes[best] == 0:
+            break
+        chunks[best] += 1
+    out = []
+    for group, k in zip(members, chunks, strict=True):
+        # k balanced chunks: sizes differ by at most one, so at most two compilations.
+        size, extra = divmod(len(group), k)
+        start = 0
+        for i in range(k):
+            stop = start + size + (1 if i < extra else 0)
+            out.append(Population(tuple(group[start:stop])))
+            start = stop
+    index = {run.id: i for i, run in enumerate(runs)}
+    out.sort(key=lambda p: index[p.runs[0].id])
+    return out
+
+
+__all__ = [
+    "Run",
+    "Population",
+    "canonical_json",
+    "run_id",
+    "make_run",
+    "default_memory_bytes",
+    "plan",
+]

@@ -1,0 +1,46 @@
+"""The entry point of training: a population is trained plainly, or with backprop pretraining
+wrapped around the same loop when its configs ask for it (``pretrain_epochs > 0``).
+
+Sweeps, the ``train`` verb and the studies call :func:`run_population`; the loop
+(:mod:`coagentnet.training.loop`) and pretraining (:mod:`coagentnet.training.pretrain`) do not
+know about each other beyond pretraining calling the loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from coagentnet.config import Config
+from coagentnet.training.checkpoint import Checkpointer
+from coagentnet.training.loop import check_population, train_population
+from coagentnet.training.pretrain import pretrain_population
+from coagentnet.training.results import RunResult
+
+
+def run_population(
+    configs: Sequence[Config],
+    seeds: Sequence[int],
+    *,
+    progress: Callable[[int], None] | None = None,
+    data=None,
+    keep_params: bool = False,
+    checkpoint: Checkpointer | None = None,
+) -> list[RunResult]:
+    """Train P = len(configs) networks as one population; member i uses configs[i], seeds[i].
+
+    The contract of :func:`~coagentnet.training.loop.train_population` (configs share
+    :meth:`Config.static_key`; ``progress(updates)`` after each epoch; ``data`` overrides
+    loading the data set; ``keep_params``; ``checkpoint`` to resume from and save to), for every
+    config, pretraining included.
+    """
+    check_population(configs, seeds)
+    run = pretrain_population if configs[0].pretrain_epochs > 0 else train_population
+    return run(
+        configs, seeds, progress=progress, data=data, keep_params=keep_params,
+        checkpoint=checkpoint,
+    )
+
+
+def train(cfg: Config, seed: int = 0, **kwargs) -> RunResult:
+    """Train one network (a population of one)."""
+    return run_population([cfg], [seed], **kwargs)[0]

@@ -1,0 +1,39 @@
+"""Shared fixtures: the digits data set (loaded once per session) and a catalogue of tiny problems
+and rules. Markers for data sets a machine may lack are in ``marks.py``."""
+
+from __future__ import annotations
+
+import pytest
+
+from coagentnet.data import load_dataset
+from coagentnet.rules.base import Problem
+
+#: Tiny problems the estimator and rule tests use, by name.
+PROBLEMS = {
+    "classification": Problem(in_dim=3, out_dim=3, task="classification"),
+    "regression": Problem(in_dim=3, out_dim=1, task="regression"),
+    "wide": Problem(in_dim=5, out_dim=3, task="classification"),
+}
+
+#: Rules of the catalogue: (rule, Config fields) pairs small enough for a CPU test in seconds.
+TINY_RULES = {
+    "backprop": dict(rule="backprop"),
+    "straight_through": dict(rule="straight_through"),
+    "reinforce": dict(rule="reinforce", baseline="ema"),
+    "actor_critic": dict(rule="actor_critic", layers=2),
+    "off_policy": dict(rule="off_policy", layers=2),
+    "mc_critic": dict(rule="mc_critic", layers=2),
+    "value_based": dict(rule="value_based", unit_type="bernoulli2"),
+}
+
+
+@pytest.fixture(scope="session")
+def digits():
+    """scikit-learn's 8x8 digits with the default split, loaded once for the whole session."""
+    return load_dataset("digits")
+
+
+@pytest.fixture(params=sorted(TINY_RULES))
+def tiny_rule_fields(request) -> dict:
+    """Each rule of the catalogue in turn: Config fields for a tiny network of that rule."""
+    return dict(TINY_RULES[request.param], units=8, batch_size=64, epochs=1)
