@@ -48,7 +48,8 @@ def check_population(configs: Sequence[Config], seeds: Sequence[int]) -> None:
 
 
 class Programs:
-    """A Trainer's compiled programs for one population :class:`~coagentnet.training.devices.Layout`.
+    """A Trainer's compiled programs for one population
+    :class:`~coagentnet.training.devices.Layout`.
 
     ``init(keys, hyper)``, ``run_chunk(state, hyper, keys, chunk, arrays)`` and
     ``evaluate(state, hyper, keys, chunk, arrays)`` take and return pytrees with a leading
