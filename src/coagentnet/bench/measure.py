@@ -167,7 +167,7 @@ class _Run:
 
     def program_mb(self) -> float | None:
         """XLA's peak memory of the compiled chunk program (all shards), or None if unknown."""
-        program = getattr(self.trainer, "_chunk_fast", None)  # the program run_chunk runs
+        program = self.programs.chunk_fast  # the program run_chunk runs
         try:
             compiled = program.lower(self.state, self.hyper, self.keys, 0, self.arrays).compile()
             stats = compiled.memory_analysis()
