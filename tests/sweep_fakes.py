@@ -45,7 +45,10 @@ def member_metrics(config, seed: int) -> tuple[list, dict, bool]:
     return rows, final, diverged
 
 
-def train_population(configs, seeds, *, progress=None) -> list[RunResult]:
+def train_population(
+    configs, seeds, *, progress=None, checkpoint=None, keep_params=False
+) -> list[RunResult]:
+    del checkpoint, keep_params  # the fake keeps no state worth resuming
     if any(c.units == 13 for c in configs):
         raise ValueError("units=13 is unlucky")
     sleep = float(os.environ.get("SWEEP_FAKE_SLEEP", "0"))

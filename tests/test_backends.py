@@ -16,7 +16,7 @@ from coagentnet.sweeps.backends import (
     execute,
     run_population,
 )
-from coagentnet.sweeps.plan import plan
+from coagentnet.sweeps.plan import Population, plan
 from coagentnet.sweeps.store import Store
 from coagentnet.sweeps.sweepfile import parse
 
@@ -111,13 +111,13 @@ def test_interrupt_gives_claims_back(tmp_path):
 
 def test_trainer_that_reorders_members_is_caught():
     sweep = _sweep()
-    configs = [r.config for r in sweep.runs[:2]]
+    pop = Population(tuple(sweep.runs[:2]))
 
     def reversed_trainer(configs, seeds, progress=None):
         return sweep_fakes.train_population(configs[::-1], seeds[::-1])
 
     with pytest.raises(RuntimeError, match="is for another run"):
-        run_population(reversed_trainer, configs, [0, 1])
+        run_population(reversed_trainer, pop)
 
 
 def test_process_backend_matches_local(tmp_path):

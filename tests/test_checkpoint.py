@@ -1,11 +1,26 @@
 """Checkpoints: a population interrupted mid-way resumes to bitwise the uninterrupted numbers;
 a checkpoint of another population, code version or a corrupt file is ignored, never trusted."""
 
+import json
+import random
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from coagentnet.config import Config
-from coagentnet.training.checkpoint import Checkpointer, check_writable, population_key
+from coagentnet.sweeps.store import Store
+from coagentnet.training.checkpoint import (
+    Checkpointer,
+    check_writable,
+    checkpoint_dir,
+    population_key,
+)
 from coagentnet.training.run import run_population
 
 CFG = Config(dataset="digits", rule="off_policy", baseline="ema", layers=2, units=8,
@@ -76,3 +91,82 @@ def test_unwritable_checkpoint_directory_is_named(tmp_path):
     blocker.write_text("")
     with pytest.raises(OSError, match="cannot write checkpoints"):
         check_writable(blocker / "checkpoints")
+
+
+SWEEP = """
+name: killed
+base: {dataset: digits, rule: off_policy, baseline: ema, layers: 2, units: 16,
+       batch_size: 32, epochs: 14, lr: 0.015625}
+grid: {lr: [0.015625, 0.0078125]}
+seeds: 2
+"""
+
+
+def _sweep_cmd(sweep_file, store, *extra):
+    return [sys.executable, "-m", "coagentnet.cli", "sweep", str(sweep_file), "--store",
+            str(store), "--no-progress", *extra]
+
+
+def _chunks_saved(directory: Path) -> int:
+    """Chunks done in the (one) checkpoint of ``directory``; 0 if none is readable yet."""
+    for path in directory.glob("[!.]*.npz"):
+        try:
+            with np.load(path) as data:
+                return json.loads(str(data["meta"]))["chunks"]
+        except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile):
+            return 0  # a file still being written by the previous writer
+    return 0
+
+
+@pytest.mark.slow
+def test_sweep_killed_at_random_chunks_resumes_to_the_uninterrupted_numbers(tmp_path):
+    sweep_file = tmp_path / "killed.yaml"
+    sweep_file.write_text(SWEEP)
+    reference = tmp_path / "reference.sqlite"
+    subprocess.run(_sweep_cmd(sweep_file, reference, "--no-checkpoints"), check=True,
+                   capture_output=True, timeout=600)
+    store = tmp_path / "killed.sqlite"
+    directory = checkpoint_dir(store)
+    rng = random.Random(20261201)
+    kills = sorted(rng.sample(range(1, 13), 3))  # chunks after which SIGKILL lands
+    seen = []
+    for kill_at in kills:
+        proc = subprocess.Popen(_sweep_cmd(sweep_file, store, "--checkpoint-every", "0"),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 300
+        while _chunks_saved(directory) < kill_at and proc.poll() is None:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        time.sleep(rng.uniform(0, 0.05))  # anywhere inside the next chunk
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        seen.append(_chunks_saved(directory))
+    assert seen == sorted(seen) and seen[0] >= kills[0]  # each resumed, none started over
+    subprocess.run(_sweep_cmd(sweep_file, store, "--checkpoint-every", "0"), check=True,
+                   capture_output=True, timeout=600)
+    assert not list(directory.glob("*.npz"))  # finished populations delete their checkpoints
+    with Store(reference, readonly=True) as a, Store(store, readonly=True) as b:
+        ids = sorted(a.statuses())
+        assert sorted(b.statuses()) == ids and set(b.statuses().values()) == {"done"}
+        assert [r["final"] for r in a.runs(ids)] == [r["final"] for r in b.runs(ids)]
+        for run_id in ids:
+            assert a.metrics(run_id) == b.metrics(run_id)  # every row, bitwise
+
+
+def test_sweep_saves_final_parameters_and_refuses_an_unwritable_checkpoint_folder(tmp_path):
+    sweep_file = tmp_path / "tiny.yaml"
+    sweep_file.write_text("name: tiny\nbase: {dataset: digits, layers: 1, units: 4, epochs: 1,"
+                          " batch_size: 64}\nseeds: 1\n")
+    store = tmp_path / "tiny.sqlite"
+    subprocess.run(_sweep_cmd(sweep_file, store, "--save-params"), check=True,
+                   capture_output=True, timeout=300)
+    (saved,) = (tmp_path / "tiny.sqlite.params").glob("*.npz")
+    with np.load(saved) as data:
+        assert data["hidden/0/w"].shape == (64, 4) and data["readout/b"].shape == (10,)
+        assert json.loads(str(data["config"]))["config"]["units"] == 4
+    blocked = tmp_path / "blocked.sqlite"
+    checkpoint_dir(blocked).write_text("a file where the checkpoint folder would go")
+    proc = subprocess.run(_sweep_cmd(sweep_file, blocked), capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 2 and not blocked.exists()
+    assert proc.stderr.count("\n") == 1 and "cannot write checkpoints" in proc.stderr

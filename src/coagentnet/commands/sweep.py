@@ -12,6 +12,7 @@ from pathlib import Path
 
 from coagentnet.commands.common import Progress, default_store, open_store
 from coagentnet.config import POPULATION_SCALARS, varying_fields
+from coagentnet.training.checkpoint import DEFAULT_INTERVAL_S
 
 
 def add_parser(subparsers) -> None:
@@ -40,6 +41,23 @@ def add_parser(subparsers) -> None:
     p.add_argument("--memory-mb", type=float, help="memory budget per population (MiB)")
     p.add_argument("--dry-run", action="store_true", help="print the plan; run nothing")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--checkpoint-every",
+        type=float,
+        default=DEFAULT_INTERVAL_S,
+        metavar="SECONDS",
+        help="least wall time between two checkpoints of a population, taken at evaluations "
+        "into <store>.checkpoints/ so a killed sweep resumes mid-population "
+        f"(0: at every evaluation; default {DEFAULT_INTERVAL_S:g})",
+    )
+    p.add_argument(
+        "--no-checkpoints", action="store_true", help="write no checkpoints (resume per run)"
+    )
+    p.add_argument(
+        "--save-params",
+        action="store_true",
+        help="keep each run's final parameters in <store>.params/<run id>.npz (with its config)",
+    )
 
 
 def run(args) -> int:
@@ -58,6 +76,9 @@ def run(args) -> int:
         raise UsageError(f"--memory-mb: must be > 0, got {args.memory_mb}")
     if args.address and args.backend != "ray":
         raise UsageError("--address: only with --backend ray")
+    every = args.checkpoint_every
+    if not 0 <= every < float("inf"):
+        raise UsageError(f"--checkpoint-every: must be a finite number >= 0, got {every}")
     trainer = os.environ.get(backends.TRAINER_ENV, backends.DEFAULT_TRAINER)
     store_path = Path(args.store) if args.store else default_store(sweep.name)
     max_pop = args.max_population or sweep.max_population
@@ -77,6 +98,7 @@ def run(args) -> int:
         return 0
 
     _check_trainer(trainer, load=args.backend == "local")
+    options, params_dir = train_options(store_path, args)
 
     def announce(found) -> None:
         print(
@@ -95,6 +117,8 @@ def run(args) -> int:
             max_population=max_pop,
             memory_bytes=_bytes(memory_mb),
             on_plan=announce,
+            options=options,
+            params_dir=params_dir,
         )
     print(
         f"sweep {sweep.name}: {summary.done} done, {summary.diverged} diverged, "
@@ -104,6 +128,25 @@ def run(args) -> int:
     for error in dict.fromkeys(summary.errors):  # distinct errors, in order
         print(f"  error: {error}", file=sys.stderr)
     return 1 if summary.failed else 0
+
+
+def train_options(store_path: Path, args) -> tuple:
+    """The :class:`TrainOptions` and parameter folder that ``args`` ask for next to
+    ``store_path``; the checkpoint folder is checked for writing before anything runs."""
+    from coagentnet.commands.common import UsageError
+    from coagentnet.sweeps.backends import TrainOptions
+    from coagentnet.training.checkpoint import CheckpointPolicy, check_writable, checkpoint_dir
+
+    policy = None
+    if not args.no_checkpoints:
+        directory = checkpoint_dir(store_path)
+        try:
+            check_writable(directory)
+        except OSError as err:
+            raise UsageError(f"--store: {err}") from None
+        policy = CheckpointPolicy(str(directory), args.checkpoint_every)
+    params_dir = store_path.with_name(store_path.name + ".params") if args.save_params else None
+    return TrainOptions(policy, keep_params=args.save_params), params_dir
 
 
 def _check_trainer(trainer, load: bool) -> None:

@@ -21,9 +21,10 @@ from pathlib import Path
 
 from coagentnet.reproduce.studies import Study, experiments_dir
 from coagentnet.sweeps import sweepfile
-from coagentnet.sweeps.backends import Summary
+from coagentnet.sweeps.backends import Summary, TrainOptions
 from coagentnet.sweeps.driver import run_missing
 from coagentnet.sweeps.store import Store
+from coagentnet.training.checkpoint import CheckpointPolicy, checkpoint_dir
 
 META_KEY = "reproduce"
 
@@ -59,7 +60,10 @@ def run_study(
         except Exception as err:  # a SweepError, or a missing file
             log.errors.append(f"{path}: {err}")
             continue
-        with Store(store_path(out, st.name, exp.file)) as store:
+        path_of_store = store_path(out, st.name, exp.file)
+        # Checkpoints beside each store: an interrupted reproduce resumes mid-population.
+        policy = CheckpointPolicy(str(checkpoint_dir(path_of_store)))
+        with Store(path_of_store) as store:
             meta = {
                 "study": st.name,
                 "experiment": exp.file,
@@ -81,7 +85,16 @@ def run_study(
                         flush=True,
                     )
 
-            log.add(run_missing(sweep, store, backend_factory, progress_factory, on_plan=announce))
+            log.add(
+                run_missing(
+                    sweep,
+                    store,
+                    backend_factory,
+                    progress_factory,
+                    on_plan=announce,
+                    options=TrainOptions(policy),
+                )
+            )
     log.seconds = time.perf_counter() - t0
     return log
 

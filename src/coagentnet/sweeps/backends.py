@@ -28,10 +28,12 @@ import traceback
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from coagentnet.sweeps.plan import Population
 from coagentnet.sweeps.store import Store
 from coagentnet.training import run as training_run
+from coagentnet.training.checkpoint import CheckpointPolicy, save_params
 from coagentnet.training.results import RunResult
 
 DEFAULT_TRAINER = training_run.run_population
@@ -74,11 +76,35 @@ def environment() -> dict:
     return {"versions": versions, "device": jax.default_backend(), "host": socket.gethostname()}
 
 
-def run_population(trainer: Trainer, configs, seeds, progress=None) -> tuple[list, dict]:
+@dataclass(frozen=True)
+class TrainOptions:
+    """What the driver asks of every population besides training it (picklable).
+
+    ``checkpoints``: resume from and save checkpoints (:mod:`coagentnet.training.checkpoint`);
+    ``keep_params``: return each run's final parameters (the driver saves them).
+    """
+
+    checkpoints: CheckpointPolicy | None = None
+    keep_params: bool = False
+
+    def trainer_kwargs(self, pop: Population) -> dict:
+        kwargs = {}
+        if self.checkpoints is not None:
+            kwargs["checkpoint"] = self.checkpoints.for_population(pop.ids, pop.configs, pop.seeds)
+        if self.keep_params:
+            kwargs["keep_params"] = True
+        return kwargs
+
+
+def run_population(
+    trainer: Trainer, pop: Population, progress=None, options: TrainOptions | None = None
+) -> tuple[list, dict]:
     """Train one population; check the trainer kept member order. Runs in the worker."""
+    configs, seeds = pop.configs, pop.seeds
     if progress is not None:  # the trainer counts per-network updates; report all members'
         per_network, progress = progress, lambda n: per_network(n * len(configs))
-    results = resolve_trainer(trainer)(list(configs), list(seeds), progress=progress)
+    kwargs = options.trainer_kwargs(pop) if options is not None else {}
+    results = resolve_trainer(trainer)(list(configs), list(seeds), progress=progress, **kwargs)
     if len(results) != len(configs):
         raise RuntimeError(f"trainer returned {len(results)} results for {len(configs)} runs")
     for i, (res, cfg, seed) in enumerate(zip(results, configs, seeds, strict=True)):
@@ -118,6 +144,7 @@ class LocalBackend(_Backend):
 
     def __init__(self, trainer: Trainer = DEFAULT_TRAINER):
         self.trainer = trainer
+        self.options: TrainOptions | None = None
         self._todo: dict[int, Population] = {}
 
     def submit(self, population: Population) -> int:
@@ -129,7 +156,7 @@ class LocalBackend(_Backend):
         handle = handles[0]
         pop = self._todo.pop(handle)
         try:
-            results, env = run_population(self.trainer, pop.configs, pop.seeds, on_updates)
+            results, env = run_population(self.trainer, pop, on_updates, self.options)
         except Exception as err:  # one population's failure must not stop the sweep
             return [(handle, Outcome(error=_error_text(err)))]
         return [(handle, Outcome(results, env))]
@@ -148,11 +175,11 @@ def _init_worker(updates_queue) -> None:
     os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
 
 
-def _pool_task(trainer: Trainer, configs, seeds):
+def _pool_task(trainer: Trainer, pop: Population, options: TrainOptions | None):
     def progress(n: int) -> None:
         _worker_queue.put(int(n))
 
-    return run_population(trainer, configs, seeds, progress)
+    return run_population(trainer, pop, progress, options)
 
 
 class ProcessBackend(_Backend):
@@ -164,6 +191,7 @@ class ProcessBackend(_Backend):
 
     def __init__(self, trainer: Trainer = DEFAULT_TRAINER, workers: int = 2):
         self.trainer = trainer
+        self.options: TrainOptions | None = None
         self.slots = max(1, workers)
         self._ctx = multiprocessing.get_context("spawn")
         self._queue = self._ctx.Queue()
@@ -176,7 +204,7 @@ class ProcessBackend(_Backend):
         )
 
     def submit(self, population: Population) -> cf.Future:
-        args = (_pool_task, self.trainer, population.configs, population.seeds)
+        args = (_pool_task, self.trainer, population, self.options)
         try:
             fut = self._pool.submit(*args)
         except cf.process.BrokenProcessPool:
@@ -215,9 +243,9 @@ class ProcessBackend(_Backend):
         self._queue.close()
 
 
-def _ray_task(trainer: Trainer, configs, seeds):
+def _ray_task(trainer: Trainer, pop: Population, options: TrainOptions | None):
     os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
-    return run_population(trainer, configs, seeds)
+    return run_population(trainer, pop, None, options)
 
 
 class RayBackend(_Backend):
@@ -246,6 +274,7 @@ class RayBackend(_Backend):
 
         self.ray = ray
         self.trainer = trainer
+        self.options: TrainOptions | None = None
         self._started = False
         if not ray.is_initialized():
             ray.init(address=address, include_dashboard=False, log_to_driver=False)
@@ -258,7 +287,7 @@ class RayBackend(_Backend):
         self.slots = max(1, workers)
 
     def submit(self, population: Population):
-        return self._task.remote(self.trainer, population.configs, population.seeds)
+        return self._task.remote(self.trainer, population, self.options)
 
     def wait(self, handles, on_updates):
         done, _ = self.ray.wait(list(handles), num_returns=1)
@@ -312,14 +341,25 @@ class Summary:
         self.errors.extend(e for e in dict.fromkeys(other.errors) if e not in self.errors)
 
 
-def execute(store: Store, populations: list[Population], backend, *, progress=None) -> Summary:
+def execute(
+    store: Store,
+    populations: list[Population],
+    backend,
+    *,
+    progress=None,
+    options: TrainOptions | None = None,
+    params_dir: str | None = None,
+) -> Summary:
     """Run populations on a backend, writing each finished run to the store.
 
     Keeps at most ``backend.slots`` populations in flight, so ``running`` rows in the store
     are the ones actually training. The caller owns (and closes) the backend. ``progress``
     (optional) has ``updates(n)`` and ``runs(n)`` methods. A failed population marks its runs
-    failed and the sweep goes on.
+    failed and the sweep goes on. ``options`` go to every population (checkpoints, kept
+    parameters); a population's checkpoint is deleted once its runs are in the store, and with
+    ``params_dir`` each run's final parameters are saved there (``<run id>.npz``).
     """
+    backend.options = options
     summary = Summary()
     store.add_runs(run for pop in populations for run in pop.runs)  # claims need the rows
     todo = deque(populations)
@@ -347,10 +387,22 @@ def execute(store: Store, populations: list[Population], backend, *, progress=No
             for handle, outcome in backend.wait(list(inflight), on_updates):
                 pop = inflight.pop(handle)
                 _record(store, pop, outcome, summary, progress)
+                if outcome.error is None:
+                    _after_stored(pop, outcome.results, options, params_dir)
     finally:
         for pop in inflight.values():
             store.release(pop.ids)
     return summary
+
+
+def _after_stored(pop: Population, results, options: TrainOptions | None, params_dir) -> None:
+    """A population's runs are safe in the store: save their parameters, drop its checkpoint."""
+    if params_dir is not None:
+        for run, result in zip(pop.runs, results, strict=True):
+            if result.params is not None:
+                save_params(Path(params_dir) / f"{run.id}.npz", result)
+    if options is not None and options.checkpoints is not None:
+        options.checkpoints.for_population(pop.ids, pop.configs, pop.seeds).clear()
 
 
 def _record(store, pop, outcome, summary, progress) -> None:
@@ -377,6 +429,7 @@ __all__ = [
     "ProcessBackend",
     "RayBackend",
     "Summary",
+    "TrainOptions",
     "environment",
     "execute",
     "resolve_trainer",

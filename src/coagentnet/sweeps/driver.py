@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 
 from coagentnet.sweeps import plan
-from coagentnet.sweeps.backends import Summary, execute
+from coagentnet.sweeps.backends import Summary, TrainOptions, execute
 from coagentnet.sweeps.store import COMPLETE, Store
 from coagentnet.sweeps.sweepfile import Sweep
 
@@ -26,6 +26,8 @@ def run_missing(
     max_population: int | None = None,
     memory_bytes: int | None = None,
     on_plan: Callable[[Summary], None] | None = None,
+    options: TrainOptions | None = None,
+    params_dir: str | None = None,
 ) -> Summary:
     """Run the runs of ``sweep`` that ``store`` does not have yet; return what happened.
 
@@ -34,7 +36,8 @@ def run_missing(
     ``progress(total)`` (optional) makes a progress object with ``updates(n)``, ``runs(n)``
     and ``close()``. ``max_population`` defaults to the sweep file's. ``on_plan(summary)``
     is told the counts (``runs``, ``complete``, ``busy``, ``todo``, ``populations``) before
-    anything runs.
+    anything runs. ``options`` and ``params_dir``: see :func:`~coagentnet.sweeps.backends.execute`
+    (checkpoints to resume a killed population mid-way; final parameters kept).
     """
     start = time.perf_counter()
     ids = [r.id for r in sweep.runs]
@@ -60,7 +63,9 @@ def run_missing(
             on_plan(summary)
         bar = progress(len(todo)) if progress is not None else None
         try:
-            done = execute(store, pops, opened, progress=bar)
+            done = execute(
+                store, pops, opened, progress=bar, options=options, params_dir=params_dir
+            )
         finally:
             if bar is not None:
                 bar.close()

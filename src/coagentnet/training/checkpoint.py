@@ -78,6 +78,35 @@ class Snapshot:
     compile_time_s: float
 
 
+@dataclass(frozen=True)
+class CheckpointPolicy:
+    """Where a sweep's populations checkpoint (``directory``, one file per population, named
+    from its run ids) and how often (``interval_s``, see :class:`Checkpointer`). Picklable: it
+    travels to process and Ray workers."""
+
+    directory: str
+    interval_s: float = DEFAULT_INTERVAL_S
+
+    def for_population(self, run_ids: Sequence[str], configs, seeds) -> Checkpointer:
+        return Checkpointer(
+            self.directory,
+            population_name(run_ids),
+            population_key(configs, seeds),
+            interval_s=self.interval_s,
+        )
+
+
+def population_name(run_ids: Sequence[str]) -> str:
+    """The file name of a population's checkpoint: a hash of its run ids, in order."""
+    return hashlib.sha256("\n".join(run_ids).encode()).hexdigest()[:24]
+
+
+def checkpoint_dir(store_path: str | Path) -> Path:
+    """Where a store's populations checkpoint: ``<store>.checkpoints`` beside it."""
+    store_path = Path(store_path)
+    return store_path.with_name(store_path.name + ".checkpoints")
+
+
 def _warn(message: str) -> None:
     print(f"coagentnet: {message}", file=sys.stderr)
 
@@ -133,7 +162,7 @@ class Checkpointer:
         arrays = {f"leaf_{i}": np.asarray(x) for i, x in enumerate(snapshot.leaves)}
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".tmp-", suffix=".npz")
+            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".tmp-", suffix=".part")
             try:
                 with os.fdopen(fd, "wb") as f:
                     np.savez(f, meta=np.array(json.dumps(meta)), **arrays)
@@ -223,3 +252,32 @@ def check_writable(directory: str | Path) -> None:
         os.unlink(tmp)
     except OSError as err:
         raise OSError(f"{directory}: cannot write checkpoints ({err.strerror or err})") from None
+
+
+def save_params(path: str | Path, result) -> None:
+    """Save a finished run's final parameters as NumPy ``.npz``, beside its config and seed.
+
+    Arrays are named by their place in the network (``hidden/0/w``, ``readout/b``, ...); the
+    entry ``config`` holds the run's config as JSON. Written atomically, like checkpoints.
+    """
+    import dataclasses
+
+    import jax
+
+    path = Path(path)
+    arrays = {
+        "/".join(str(getattr(k, "key", getattr(k, "idx", k))) for k in keys): np.asarray(leaf)
+        for keys, leaf in jax.tree_util.tree_flatten_with_path(result.params)[0]
+    }
+    meta = {"config": dataclasses.asdict(result.config), "seed": result.seed}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, config=np.array(json.dumps(meta)), **arrays)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
