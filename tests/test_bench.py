@@ -26,7 +26,8 @@ def _check_row(row: dict, steps: int, repeats: int) -> None:
     assert row["updates_per_chunk"] == steps * P
     assert row["timed_updates"] == steps * P * repeats
     assert len(row["chunk_s"]) == repeats
-    for key in ("us_per_update", "updates_per_s", "first_chunk_s", "eval_s", "eval_us_per_example"):
+    for key in ("us_per_update", "updates_per_s", "first_chunk_s", "eval_s", "eval_us_per_example",
+                "checkpoint_s", "checkpoint_mb"):
         assert math.isfinite(row[key]) and row[key] > 0, (key, row[key])
     assert row["updates_per_s"] == pytest.approx(1e6 / row["us_per_update"])
     median = sorted(row["chunk_s"])[repeats // 2] if repeats % 2 else None
@@ -37,6 +38,9 @@ def _check_row(row: dict, steps: int, repeats: int) -> None:
     assert row["compile_s"] == pytest.approx(max(row["first_chunk_s"] - steady, 0.0), abs=1e-9)
     assert row["diverged"] == 0 and row["finite"] is True
     assert row["padded_population"] >= P and row["shards"] >= 1
+    assert row["checkpoint_vs_chunk"] == pytest.approx(
+        row["checkpoint_s"] * 1e6 / (row["us_per_update"] * steps * P)
+    )
 
 
 def test_inline_run_prints_a_table_and_writes_parseable_json(tmp_path, capsys):
@@ -105,7 +109,7 @@ def test_gpu_without_a_gpu_is_a_one_line_error(capsys):
     "argv, message",
     [
         (["--configs", "mnist-9x9"], "--configs: unknown case mnist-9x9"),
-        (["--populations", "0,10"], "--populations: expected positive integers"),
+        (["--populations", "0,10"], "--populations: expected integers >= 1"),
         (["--populations", "ten"], "--populations: expected comma-separated integers"),
         (["--steps", "0"], "--steps: must be > 0"),
         (["--eval-chunk", "0"], "--eval-chunk: must be > 0"),
@@ -187,3 +191,19 @@ def test_eval_subset_bounds_the_timed_evaluation():
     kept = measure.eval_subset(arrays, measure.EVAL_BUDGET // (256 * 10))["mask"].shape[0]
     assert kept == 10
     assert measure.eval_subset(arrays, 10**9)["split"].shape == (1,)  # never empty
+
+
+@pytest.mark.slow
+def test_member_tiles_are_measured_side_by_side(capsys):
+    argv = ["--configs", "correlated-1x50", "--populations", "3", *TINY, "--inline"]
+    code, out, err = _run(capsys, *argv, "--member-tile", "1,0", "--json", "-")
+    assert code == 0, err
+    report = json.loads(out[out.index("{"):])
+    rows = report["results"]
+    assert sorted((r["kind"], r["member_tile"]) for r in rows) == [
+        ("backprop", 1), ("backprop", 3), ("coagent", 1), ("coagent", 3)
+    ]
+    for row in rows:
+        _check_row(row, steps=row["steps"], repeats=row["repeats"])
+        # each tile's coagent row is compared with backprop at the same tile
+        assert row["vs_backprop"] > 0

@@ -111,6 +111,7 @@ def measure(
                 run.timed_chunk(chunk)
         for run in runs.values():
             run.time_evaluation()
+            run.time_checkpoint()
     peak = _rss_mb()
     stats = dev.memory_stats() if dev.platform != "cpu" else None
     for index, row in enumerate(rows):
@@ -165,6 +166,22 @@ class _Run:
         self.eval_first = once()  # compiles
         self.eval_wall = once()
 
+    def time_checkpoint(self) -> None:
+        """One checkpoint of the population as training writes it (device -> host, atomic
+        .npz with fsync, into a temporary folder): what checkpointing adds per chunk at most."""
+        import tempfile
+
+        import jax
+
+        from coagentnet.training.checkpoint import Checkpointer, Snapshot
+
+        with tempfile.TemporaryDirectory() as folder:
+            t0 = time.perf_counter()
+            leaves = [np.asarray(x) for x in jax.tree.leaves(jax.device_get(self.state))]
+            Checkpointer(folder, "bench", "").save(Snapshot(1, leaves, [], [], [], 0.0))
+            self.checkpoint_s = time.perf_counter() - t0
+            self.checkpoint_mb = sum(x.nbytes for x in leaves) / 2**20
+
     def program_mb(self) -> float | None:
         """XLA's peak memory of the compiled chunk program (all shards), or None if unknown."""
         program = self.programs.chunk_fast  # the program run_chunk runs
@@ -197,6 +214,9 @@ class _Run:
             us_per_update=1e6 * wall / updates,
             updates_per_s=updates / wall,
             cpu_us_per_update=1e6 * float(np.median(self.cpus)) / updates,
+            checkpoint_s=self.checkpoint_s,
+            checkpoint_mb=self.checkpoint_mb,
+            checkpoint_vs_chunk=self.checkpoint_s / wall,
             eval_examples=examples,
             eval_s=self.eval_wall,
             eval_compile_s=max(self.eval_first - self.eval_wall, 0.0),

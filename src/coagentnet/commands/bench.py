@@ -82,13 +82,13 @@ def add_parser(subparsers) -> None:
     )
 
 
-def _int_list(option: str, text: str) -> list[int]:
+def _int_list(option: str, text: str, minimum: int = 1) -> list[int]:
     try:
         values = [int(x) for x in text.split(",") if x.strip()]
     except ValueError:
         raise UsageError(f"{option}: expected comma-separated integers, got {text!r}") from None
-    if not values or any(v <= 0 for v in values):
-        raise UsageError(f"{option}: expected positive integers, got {text!r}")
+    if not values or any(v < minimum for v in values):
+        raise UsageError(f"{option}: expected integers >= {minimum}, got {text!r}")
     return values
 
 
@@ -141,9 +141,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--repeats: must be > 0, got {args.repeats}")
     if args.eval_chunk is not None and args.eval_chunk <= 0:
         raise UsageError(f"--eval-chunk: must be > 0, got {args.eval_chunk}")
-    tiles = [None] if args.member_tile is None else _int_list("--member-tile", args.member_tile)
-    if any(t is not None and t < 0 for t in tiles):
-        raise UsageError(f"--member-tile: must be >= 0, got {args.member_tile}")
+    tiles = [None] if args.member_tile is None else _int_list("--member-tile", args.member_tile, 0)
     device = resolve_device(args.device, args.inline)
     populations = (
         _int_list("--populations", args.populations)
