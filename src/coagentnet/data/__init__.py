@@ -5,7 +5,8 @@ online-regression stream is generated lazily inside JAX programs (``stream``). E
 with data raises ``DataError``, whose one-line message is meant for the user.
 """
 
-from .datasets import DATASETS, SHAPES, Dataset, dataset_shape, load_dataset
+from .custom import register_dataset, unregister_dataset
+from .datasets import DATASETS, SHAPES, Dataset, dataset_names, dataset_shape, load_dataset
 from .errors import DataError
 from .idx import read_idx, read_idx_pair
 from .stream import (
@@ -28,14 +29,17 @@ __all__ = [
     "Dataset",
     "StreamSpec",
     "StreamState",
+    "dataset_names",
     "dataset_shape",
     "eval_steps",
     "load_dataset",
     "read_idx",
     "read_idx_pair",
+    "register_dataset",
     "stream_batch",
     "stream_eval_sets",
     "stream_init",
     "stream_rollout",
     "target",
+    "unregister_dataset",
 ]

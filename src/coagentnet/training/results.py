@@ -35,3 +35,13 @@ class RunResult:
     wall_time_s: float = 0.0
     compile_time_s: float = 0.0
     params: dict | None = None
+
+    def to_frame(self):
+        """The metrics as a pandas DataFrame in long format: columns ``step, split, metric,
+        layer, value`` (``layer`` is ``<NA>`` for whole-network metrics) plus ``seed``."""
+        from coagentnet.api import metric_rows_frame
+
+        frame = metric_rows_frame(self.metrics)
+        frame.insert(0, "seed", self.seed)
+        return frame
+
