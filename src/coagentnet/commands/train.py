@@ -11,12 +11,15 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import logging
 import sys
 import time
 from dataclasses import fields
+from pathlib import Path
 
 from coagentnet.analysis.stats import mean_se
 from coagentnet.commands.common import UsageError
+from coagentnet.commands.options import parse_float
 from coagentnet.config import (
     CRITIC_OPTIONS,
     STREAM,
@@ -44,11 +47,13 @@ def add_parser(subparsers) -> None:
         if f.name in _RENAMED:
             continue
         kind = KINDS[f.name][0]
+        # default=None tells "not given" apart (critic options); the help shows Config's.
+        text = f"{docs[f.name]} (default: {f.default})".replace("%", "%%")
         if kind == "bool":
-            p.add_argument(_option(f.name), action="store_true", default=None, help=docs[f.name])
+            p.add_argument(_option(f.name), action="store_true", default=None, help=text)
         else:
             metavar = kind.upper() + "[,...]"
-            p.add_argument(_option(f.name), default=None, metavar=metavar, help=docs[f.name])
+            p.add_argument(_option(f.name), default=None, metavar=metavar, help=text)
     mode = p.add_mutually_exclusive_group()
     mode.add_argument(
         "--greedy",
@@ -64,19 +69,27 @@ def add_parser(subparsers) -> None:
         const="sampled",
         help="evaluate with sampled actions",
     )
-    p.add_argument("--seeds", type=int, default=3, help="seeds per configuration (default 3)")
-    p.add_argument("--first-seed", type=int, default=0, help="first seed (default 0)")
+    p.add_argument("--seeds", type=int, default=3, help="seeds per configuration")
+    p.add_argument("--first-seed", type=int, default=0, help="first seed")
     p.add_argument("--json", action="store_true", help="print one JSON object with all results")
+    p.add_argument(
+        "--store",
+        help="record every run (curves included) in this results store, as 'sweep' does, so "
+        "that 'report' and 'export' read it; runs already in it are not trained again "
+        "(default: nothing is saved)",
+    )
 
 
 def _parse_values(name: str, text: str, kind: str) -> list:
-    casts = {"int": int, "float": float, "str": str}
+    casts = {"int": int, "float": parse_float, "str": str}
     out = []
     for item in text.split(","):
         item = item.strip()
         try:
             out.append(casts[kind](item))
-        except ValueError:
+        except ValueError as err:
+            if kind == "float":  # parse_float's message names the value and what is wrong
+                raise UsageError(f"{_option(name)}: {err}") from None
             raise UsageError(f"{_option(name)}: expected {kind}, got {item!r}") from None
     return out
 
@@ -131,6 +144,13 @@ def run(args: argparse.Namespace) -> int:
     configs = configs_from_args(args)
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
     varying = varying_fields(configs)
+    warn_single_layer_critics(configs)
+    if getattr(args, "store", None):
+        from coagentnet.commands.train_store import train_into_store
+
+        results, failed = train_into_store(configs, seeds, Path(args.store))
+        _print_results(args, results, varying)
+        return 1 if failed else 0
     groups: dict[tuple, list[Config]] = {}
     for cfg in configs:
         groups.setdefault(cfg.static_key(), []).append(cfg)
@@ -148,11 +168,28 @@ def run(args: argparse.Namespace) -> int:
             results.setdefault(res.config, []).append(res)
         print(file=sys.stderr)
 
+    _print_results(args, results, varying)
+    return 0
+
+
+def warn_single_layer_critics(configs: list[Config]) -> None:
+    """With one hidden layer a critic rule's only actor signal is the reward itself (the last
+    layer's critic target is r), so it trains exactly as reinforce does: say so."""
+    for rule in dict.fromkeys(c.rule for c in configs if c.has_critics and c.layers == 1):
+        logging.getLogger("coagentnet.train").warning(
+            "warning: %s with --layers 1 equals reinforce (the last hidden layer learns from "
+            "the reward itself); use --layers 2 or more to see its critics at work",
+            rule,
+        )
+
+
+def _print_results(args, results: dict, varying: list[str]) -> None:
+    if not results:  # every run failed (train --store): the errors are already logged
+        return
     if args.json:
         _print_json(results, varying)
     else:
         _print_table(results, varying)
-    return 0
 
 
 class _Progress:
