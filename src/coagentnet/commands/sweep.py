@@ -13,6 +13,7 @@ from pathlib import Path
 from coagentnet.commands.common import Progress, default_store, open_store
 from coagentnet.commands.options import float_option
 from coagentnet.config import POPULATION_SCALARS, varying_fields
+from coagentnet.sweeps.provenance import note_sweep_file
 
 
 def add_parser(subparsers) -> None:
@@ -92,6 +93,7 @@ def run(args) -> int:
         )
 
     with open_store(store_path) as store:
+        note_sweep_file(store, args.file)  # provenance: which file (by hash) asked for the runs
         summary = run_missing(
             sweep,
             store,
