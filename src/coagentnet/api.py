@@ -23,20 +23,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from coagentnet.training.results import MetricRow
+from coagentnet.training.results import metric_rows_frame
 
-METRIC_COLUMNS = ("step", "split", "metric", "layer", "value")
-
-
-def metric_rows_frame(rows: Sequence[MetricRow]):
-    """Metric rows ``(step, split, metric, layer, value)`` as a pandas DataFrame."""
-    import pandas as pd
-
-    frame = pd.DataFrame(list(rows), columns=list(METRIC_COLUMNS))
-    frame["layer"] = frame["layer"].astype("Int64")  # None for whole-network metrics
-    frame["step"] = frame["step"].astype("int64")
-    frame["value"] = frame["value"].astype("float64")
-    return frame
+__all__ = ["metric_rows_frame", "metrics_frame", "open_store", "runs_frame"]
 
 
 def open_store(path: str | Path, *, readonly: bool = True):

@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from coagentnet import __version__
+import coagentnet
 from coagentnet.commands import bench, export, report, reproduce, status, sweep, train
 from coagentnet.commands.common import UsageError
 from coagentnet.commands.options import HelpFormatter, add_verbosity, setup_logging
@@ -48,7 +48,8 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="coagentnet", description=__doc__.splitlines()[0])
-    parser.add_argument("--version", action="version", version=f"coagentnet {__version__}")
+    version = f"coagentnet {coagentnet.__version__}"
+    parser.add_argument("--version", action="version", version=version)
     add_verbosity(parser)
     sub = parser.add_subparsers(dest="verb", parser_class=_Parser)
     for name, module in VERBS.items():

@@ -78,6 +78,12 @@ def add_parser(subparsers) -> None:
         "that 'report' and 'export' read it; runs already in it are not trained again "
         "(default: nothing is saved)",
     )
+    p.add_argument(
+        "--tensorboard",
+        metavar="DIR",
+        help="write every metric as it is evaluated to TensorBoard event files under DIR, one "
+        "folder per configuration and seed (needs the tensorboard extra; default: none)",
+    )
 
 
 def _parse_values(name: str, text: str, kind: str) -> list:
@@ -145,6 +151,13 @@ def run(args: argparse.Namespace) -> int:
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
     varying = varying_fields(configs)
     warn_single_layer_critics(configs)
+    tensorboard = getattr(args, "tensorboard", None)
+    if tensorboard:
+        from coagentnet.training.tensorboard import check_writable
+
+        check_writable(tensorboard)  # before any training: a bad folder costs nothing
+        if getattr(args, "store", None):
+            raise UsageError("--tensorboard: not with --store yet; train without --store")
     if getattr(args, "store", None):
         from coagentnet.commands.train_store import train_into_store
 
@@ -164,12 +177,27 @@ def run(args: argparse.Namespace) -> int:
             members[0].epochs + members[0].pretrain_epochs,  # pretraining epochs come first
             len(pop_configs),
         )
-        for res in run_population(pop_configs, pop_seeds, progress=progress):
-            results.setdefault(res.config, []).append(res)
+        writer = _tensorboard(tensorboard, pop_configs, pop_seeds, varying)
+        try:
+            for res in run_population(
+                pop_configs, pop_seeds, progress=progress, on_evaluation=writer
+            ):
+                results.setdefault(res.config, []).append(res)
+        finally:
+            if writer is not None:
+                writer.close()
         print(file=sys.stderr)
 
     _print_results(args, results, varying)
     return 0
+
+
+def _tensorboard(root, configs, seeds, varying):
+    if not root:
+        return None
+    from coagentnet.training.tensorboard import TensorBoardWriter
+
+    return TensorBoardWriter(root, [_label(c, varying) for c in configs], seeds)
 
 
 def warn_single_layer_critics(configs: list[Config]) -> None:
