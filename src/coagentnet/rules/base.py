@@ -15,8 +15,6 @@ A :class:`Rule` is three pure functions (and an optional step mask):
 ``metrics`` of ``loss`` map names to scalars or ``[L]`` arrays (one value per hidden layer).
 """
 
-from __future__ import annotations
-
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import NamedTuple

@@ -7,8 +7,6 @@ before its configs are built). :class:`~coagentnet.config.Config` reads the name
 from here, so nothing else lists rule names.
 """
 
-from __future__ import annotations
-
 from collections.abc import Callable, Mapping
 from functools import partial
 from typing import NamedTuple
