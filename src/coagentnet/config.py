@@ -38,7 +38,7 @@ POPULATION_SCALARS = ("lr", "unit_std", "critic_ratio", "ema_decay", "epsilon")
 class Config:
     """Everything that defines one training run except its seed.
 
-    Defaults follow the paper's main setting (SPEC.md section 7) where one exists.
+    Defaults follow the paper's main setting (Gupta et al. 2021) where one exists.
     """
 
     # --- data ---

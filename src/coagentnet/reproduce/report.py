@@ -193,7 +193,7 @@ def build_report(
         }
     versions.update(html.analysis_versions())
     intro = [
-        "Structural credit assignment with coagent networks: the studies of SPEC.md section 7 "
+        "Structural credit assignment with coagent networks: the studies of Gupta et al. (2021) "
         "as measured by coagentnet. Every number below comes from the stores listed; none is "
         "taken from the paper."
     ]

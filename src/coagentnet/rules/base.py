@@ -1,5 +1,5 @@
 """What every learning rule is: :class:`Problem`, :class:`Rule`, :class:`RuleContext`, and the
-per-example statistics the rules share (SPEC.md section 4).
+per-example statistics the rules share (Gupta et al. 2021).
 
 A :class:`Rule` is three pure functions (and an optional step mask):
 

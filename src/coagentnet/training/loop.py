@@ -1,4 +1,4 @@
-"""The one training loop: a population of P networks trained side by side (DESIGN.md section 1).
+"""The one training loop: a population of P networks trained side by side.
 
 Each member has its own seed (hence parameters, data order and sampling noise) and its own
 scalar hyperparameters (``POPULATION_SCALARS``). One jitted program runs a ``lax.scan`` over

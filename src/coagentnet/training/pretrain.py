@@ -1,5 +1,5 @@
 """Pretraining: train the backprop MLP, copy its weights into the coagent network, go on
-with the coagent rule (SPEC.md section 4; the authors' regression study, Gupta et al. 2021).
+with the coagent rule (the authors' regression study, Gupta et al. 2021).
 
 Phase 1 trains the deterministic MLP of the same architecture (``layers`` x ``units``) by
 backprop for ``pretrain_epochs`` epochs with the run's optimiser and learning rate. Its hidden
