@@ -86,8 +86,9 @@ def test_a_critic_rule_with_one_layer_warns(caplog):
     with caplog.at_level(logging.WARNING, logger="coagentnet"):
         warn_single_layer_critics(configs)
     assert [r.getMessage() for r in caplog.records] == [
-        "warning: actor_critic with --layers 1 equals reinforce (the last hidden layer learns "
-        "from the reward itself); use --layers 2 or more to see its critics at work"
+        "warning: actor_critic with --layers 1 has no later layer to bootstrap from (its "
+        "critic's target is the reward), so with the default actor signal it trains as "
+        "reinforce; use --layers 2 or more to see its critics at work"
     ]
 
 
@@ -118,3 +119,22 @@ def test_train_store_then_status_export_and_report(tmp_path, capsys):
     assert main(argv) == 0
     again = json.loads(capsys.readouterr().out)
     assert [r["final"] for r in again["runs"]] == [r["final"] for r in out["runs"]]
+
+
+def test_status_and_export_take_a_store_alone(tmp_path, capsys):
+    from coagentnet.sweeps.plan import make_run
+    from coagentnet.sweeps.store import Store
+    from coagentnet.training.results import RunResult
+
+    path = tmp_path / "alone.sqlite"
+    cfg = Config(units=4)
+    runs = [make_run(cfg, s) for s in (0, 1, 2)]
+    with Store(path) as store:
+        store.add_runs(runs)
+        store.finish(runs[0], RunResult(cfg, 0, False, metrics=[(0, "test", "loss", None, 1.0)]))
+    assert main(["status", str(path)]) == 0
+    assert "alone: 3 runs: done 1, running 0, pending 2" in capsys.readouterr().out
+    assert main(["export", str(path)]) == 0
+    assert (tmp_path / "alone.csv").read_text().count("\n") == 2  # header, one metric row
+    assert main(["status", str(tmp_path / "missing.sqlite")]) == 2
+    assert capsys.readouterr().err.count("\n") == 1

@@ -201,12 +201,14 @@ def _tensorboard(root, configs, seeds, varying):
 
 
 def warn_single_layer_critics(configs: list[Config]) -> None:
-    """With one hidden layer a critic rule's only actor signal is the reward itself (the last
-    layer's critic target is r), so it trains exactly as reinforce does: say so."""
+    """With one hidden layer a critic rule has nothing to bootstrap from: the only critic's
+    target is the reward itself, so actor_critic and off_policy (default actor signal) train
+    exactly as reinforce does. Say so, once per rule."""
     for rule in dict.fromkeys(c.rule for c in configs if c.has_critics and c.layers == 1):
         logging.getLogger("coagentnet.train").warning(
-            "warning: %s with --layers 1 equals reinforce (the last hidden layer learns from "
-            "the reward itself); use --layers 2 or more to see its critics at work",
+            "warning: %s with --layers 1 has no later layer to bootstrap from (its critic's "
+            "target is the reward), so with the default actor signal it trains as reinforce; "
+            "use --layers 2 or more to see its critics at work",
             rule,
         )
 
