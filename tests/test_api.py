@@ -34,6 +34,15 @@ def test_import_coagentnet_does_not_import_jax_or_matplotlib():
     assert out.stdout.strip() == "[]"
 
 
+def test_the_command_line_parser_does_not_import_matplotlib():
+    code = (
+        "import sys, coagentnet.cli; coagentnet.cli.build_parser(); "
+        "print('matplotlib' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
 def _my_reinforce(cfg, problem):
     """REINFORCE under another name (what a notebook would define)."""
     return coagent_rule(cfg, problem, bootstrap=None)
