@@ -12,14 +12,14 @@ import argparse
 import itertools
 import json
 import logging
-import sys
-import time
 from dataclasses import fields
+from functools import partial
 from pathlib import Path
 
 from coagentnet.analysis.stats import mean_se
 from coagentnet.commands.common import UsageError
 from coagentnet.commands.options import parse_float
+from coagentnet.commands.progress import Progress
 from coagentnet.config import (
     CRITIC_OPTIONS,
     STREAM,
@@ -169,27 +169,33 @@ def run(args: argparse.Namespace) -> int:
         groups.setdefault(cfg.static_key(), []).append(cfg)
 
     results: dict[Config, list[RunResult]] = {}
-    for g, members in enumerate(groups.values(), start=1):
-        pop_configs = [c for c in members for _ in seeds]
-        pop_seeds = [s for _ in members for s in seeds]
-        progress = _Progress(
-            f"[{g}/{len(groups)}] {members[0].rule}",
-            members[0].epochs + members[0].pretrain_epochs,  # pretraining epochs come first
-            len(pop_configs),
-        )
-        writer = _tensorboard(tensorboard, pop_configs, pop_seeds, varying)
-        try:
-            for res in run_population(
-                pop_configs, pop_seeds, progress=progress, on_evaluation=writer
-            ):
-                results.setdefault(res.config, []).append(res)
-        finally:
-            if writer is not None:
-                writer.close()
-        print(file=sys.stderr)
+    bar = Progress(len(configs) * len(seeds), desc="train")
+    try:
+        for members in groups.values():
+            pop_configs = [c for c in members for _ in seeds]
+            pop_seeds = [s for _ in members for s in seeds]
+            writer = _tensorboard(tensorboard, pop_configs, pop_seeds, varying)
+            try:  # the loop counts per-network updates: the bar counts every member's
+                for res in run_population(
+                    pop_configs,
+                    pop_seeds,
+                    progress=partial(_count_updates, bar, len(pop_configs)),
+                    on_evaluation=writer,
+                ):
+                    results.setdefault(res.config, []).append(res)
+            finally:
+                if writer is not None:
+                    writer.close()
+            bar.runs(len(pop_configs))
+    finally:
+        bar.close()
 
     _print_results(args, results, varying)
     return 0
+
+
+def _count_updates(bar: Progress, members: int, per_network: int) -> None:
+    bar.updates(per_network * members)
 
 
 def _tensorboard(root, configs, seeds, varying):
@@ -220,29 +226,6 @@ def _print_results(args, results: dict, varying: list[str]) -> None:
         _print_json(results, varying)
     else:
         _print_table(results, varying)
-
-
-class _Progress:
-    """One stderr line per population: epoch and per-network updates/s after compilation."""
-
-    def __init__(self, label: str, epochs: int, members: int):
-        self.label, self.epochs, self.members = label, epochs, members
-        self.epoch, self.updates, self.since = 0, 0, None
-
-    def __call__(self, updates: int) -> None:
-        self.epoch += 1
-        now = time.perf_counter()
-        if self.since is None:  # the first epoch includes compilation: time from its end
-            self.since = now
-        else:
-            self.updates += updates * self.members
-        rate = self.updates / (now - self.since) if self.updates else float("nan")
-        print(
-            f"\r{self.label}: epoch {self.epoch}/{self.epochs}, {rate:,.0f} updates/s",
-            end="",
-            file=sys.stderr,
-            flush=True,
-        )
 
 
 def _print_json(results: dict[Config, list[RunResult]], varying: list[str]) -> None:
