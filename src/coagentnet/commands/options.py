@@ -94,7 +94,6 @@ def setup_logging(verbosity: int) -> None:
         handler = logging.StreamHandler()
         handler.setFormatter(logging.Formatter("coagentnet: %(message)s"))
         log.addHandler(handler)
-    log.propagate = False
 
 
 #: The first bytes of every SQLite database file.
