@@ -12,7 +12,9 @@ The public API (see :mod:`coagentnet.api` for a quick start):
   :class:`Dataset`;
 - :data:`RULES` (the one registry of learning rules), :func:`register_rule`,
   :class:`RuleTraits`, :class:`RuleEntry`, :class:`Rule`, :class:`Problem`;
-- :func:`open_store`, :func:`runs_frame`, :func:`metrics_frame` (results stores as pandas).
+- :func:`open_store`, :func:`runs_frame`, :func:`metrics_frame` (results stores as pandas);
+- :func:`use_cpu_cores`: call it first in a notebook to split populations over every CPU
+  core, as the ``coagentnet`` command does (JAX otherwise gives a process one CPU device).
 
 Names load lazily, so ``import coagentnet`` does not import JAX.
 """
@@ -40,6 +42,7 @@ _EXPORTS = {
     "RuleEntry": "coagentnet.rules.registry",
     "Rule": "coagentnet.rules.base",
     "Problem": "coagentnet.rules.base",
+    "use_cpu_cores": "coagentnet.training.devices",
     "open_store": "coagentnet.api",
     "runs_frame": "coagentnet.api",
     "metrics_frame": "coagentnet.api",
