@@ -16,12 +16,13 @@ from coagentnet.config import Config
 from coagentnet.reproduce.report import _versions
 from coagentnet.sweeps.backends import environment
 from coagentnet.sweeps.plan import make_run
-from coagentnet.sweeps.provenance import file_sha256, note_sweep_file, sweep_files
+from coagentnet.sweeps.provenance import file_sha256, git_commit, note_sweep_file, sweep_files
 from coagentnet.sweeps.store import Store
 from coagentnet.training.results import RunResult
 
 
 def test_environment_records_versions_commit_and_devices():
+    git_commit.cache_clear()  # cached per process: read the checkout as it is now
     env = environment()
     v = env["versions"]
     assert v["coagentnet"] == coagentnet.__version__
