@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Create .venv and install coagentnet with its test, Ray and Parquet extras (CPU JAX).
+# Create .venv and install coagentnet with its test, Ray, Parquet, TensorBoard and docs extras
+# (CPU JAX). COAGENTNET_CONSTRAINTS=constraints.txt pins every package to the versions
+# docs/RESULTS.md was measured with.
 # Also installs Debian's Fashion-MNIST files, and Chromium (the report test opens the HTML
 # report headless), when run as root with apt-get available.
 set -euo pipefail
@@ -13,4 +15,6 @@ if { [ ! -f /usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz ] \
 fi
 python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".[test,ray,parquet]"
+pins=()
+if [ -n "${COAGENTNET_CONSTRAINTS:-}" ]; then pins=(-c "$COAGENTNET_CONSTRAINTS"); fi
+.venv/bin/python -m pip install -q "${pins[@]}" -e ".[test,ray,parquet,tensorboard,docs]"

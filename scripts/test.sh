@@ -4,4 +4,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 .venv/bin/ruff check src tests bench scripts
+PYTHON=.venv/bin/python bash scripts/api_docs.sh "$(mktemp -d)"   # API reference, warnings as errors
 .venv/bin/python -m pytest -q "$@"

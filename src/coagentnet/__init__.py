@@ -2,6 +2,64 @@
 
 Reference: Gupta, Mihucz, Schlegel, Kostas, Thomas, White, "Structural Credit Assignment in
 Neural Networks using Reinforcement Learning", NeurIPS 2021.
+
+The public API (see :mod:`coagentnet.api` for a quick start):
+
+- :class:`Config` (one run's settings, validated) and :class:`ConfigError`;
+- :func:`train` (one config, one seed) and :func:`train_population` (many configs and seeds
+  trained together, backprop pretraining included), returning :class:`RunResult`;
+- :func:`load_dataset`, :func:`register_dataset` (your own arrays under your own name),
+  :class:`Dataset`;
+- :data:`RULES` (the one registry of learning rules), :func:`register_rule`,
+  :class:`RuleTraits`, :class:`RuleEntry`, :class:`Rule`, :class:`Problem`;
+- :func:`open_store`, :func:`runs_frame`, :func:`metrics_frame` (results stores as pandas);
+- :func:`use_cpu_cores`: call it first in a notebook to split populations over every CPU
+  core, as the ``coagentnet`` command does (JAX otherwise gives a process one CPU device).
+
+Names load lazily, so ``import coagentnet`` does not import JAX.
 """
 
+from __future__ import annotations
+
+import importlib
+
 __version__ = "0.1.0"
+
+#: Public name -> the module that defines it (imported on first use).
+_EXPORTS = {
+    "Config": "coagentnet.config",
+    "ConfigError": "coagentnet.errors",
+    "train": "coagentnet.training.run",
+    "train_population": "coagentnet.training.run",
+    "RunResult": "coagentnet.training.results",
+    "load_dataset": "coagentnet.data",
+    "register_dataset": "coagentnet.data",
+    "Dataset": "coagentnet.data",
+    "DataError": "coagentnet.data",
+    "RULES": "coagentnet.rules.registry",
+    "register_rule": "coagentnet.rules.registry",
+    "RuleTraits": "coagentnet.rules.registry",
+    "RuleEntry": "coagentnet.rules.registry",
+    "Rule": "coagentnet.rules.base",
+    "Problem": "coagentnet.rules.base",
+    "use_cpu_cores": "coagentnet.training.devices",
+    "open_store": "coagentnet.api",
+    "runs_frame": "coagentnet.api",
+    "metrics_frame": "coagentnet.api",
+}
+#: Public names spelled differently in their module.
+_RENAMED = {"train_population": "run_population"}
+
+__all__ = ["__version__", *_EXPORTS]
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'coagentnet' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_EXPORTS[name]), _RENAMED.get(name, name))
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -14,8 +14,10 @@ from __future__ import annotations
 import argparse
 import sys
 
+import coagentnet
 from coagentnet.commands import bench, export, report, reproduce, status, sweep, train
 from coagentnet.commands.common import UsageError
+from coagentnet.commands.options import HelpFormatter, add_verbosity, setup_logging
 from coagentnet.data import DataError
 from coagentnet.errors import ConfigError
 
@@ -36,15 +38,23 @@ USER_ERRORS = (ConfigError, DataError, UsageError)
 
 
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", HelpFormatter)  # every option shows its default
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str):  # one line, exit 2, like every other user error
         self.exit(2, f"coagentnet {self.prog.split()[-1]}: error: {message}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="coagentnet", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="verb", required=True, parser_class=_Parser)
-    for module in VERBS.values():
+    version = f"coagentnet {coagentnet.__version__}"
+    parser.add_argument("--version", action="version", version=version)
+    add_verbosity(parser)
+    sub = parser.add_subparsers(dest="verb", parser_class=_Parser)
+    for name, module in VERBS.items():
         module.add_parser(sub)
+        add_verbosity(sub.choices[name], default=argparse.SUPPRESS)
     return parser
 
 
@@ -55,6 +65,10 @@ def main(argv: list[str] | None = None) -> int:
         use_cpu_cores()
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.verb is None:  # a bare `coagentnet`: the help, and the usage-error exit code
+        parser.print_help()
+        return 2
+    setup_logging(args.verbosity)
     try:
         return int(VERBS[args.verb].run(args) or 0)
     except USER_ERRORS as err:

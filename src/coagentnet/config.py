@@ -13,7 +13,7 @@ import functools
 from dataclasses import dataclass, fields
 
 from coagentnet import study_options
-from coagentnet.data import DATASETS
+from coagentnet.data import dataset_names
 from coagentnet.errors import ConfigError
 from coagentnet.model.baselines import BASELINES
 from coagentnet.model.units import UNIT_TYPES
@@ -38,12 +38,12 @@ POPULATION_SCALARS = ("lr", "unit_std", "critic_ratio", "ema_decay", "epsilon")
 class Config:
     """Everything that defines one training run except its seed.
 
-    Defaults follow the paper's main setting (SPEC.md section 7) where one exists.
+    Defaults follow the paper's main setting (Gupta et al. 2021) where one exists.
     """
 
     # --- data ---
     dataset: str = "digits"
-    """Data set name (see ``coagentnet.data.DATASETS``)."""
+    """Data set name (``coagentnet.data.dataset_names()``: built-ins and registered ones)."""
     data_dir: str | None = None
     """Directory holding data files (IDX etc.); ``None`` searches the usual places."""
     split_seed: int = 0
@@ -209,7 +209,7 @@ def _check_types(cfg: Config) -> None:
 def validate(cfg: Config) -> None:
     """Raise :class:`ConfigError` naming the first bad field."""
     _check_types(cfg)
-    _choice("dataset", cfg.dataset, DATASETS + (STREAM,))
+    _choice("dataset", cfg.dataset, dataset_names() + (STREAM,))
     _choice("rule", cfg.rule, registry.rule_names())
     _choice("unit_type", cfg.unit_type, tuple(UNIT_TYPES))
     _choice("value_map", cfg.value_map, VALUE_MAPS)

@@ -1,4 +1,4 @@
-"""Validation of the options of the paper's further studies (SPEC.md section 4, issue 5).
+"""Validation of the options of the paper's further studies (Gupta et al. 2021).
 
 The options themselves are :class:`~coagentnet.config.Config` fields; their logic lives in
 :mod:`coagentnet.rules.exploration` (exploration subsets), :mod:`coagentnet.rules.staged`

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from coagentnet.analysis import plots
 from coagentnet.analysis.frames import Frames, Protocol, Selection, band, sensitivity
 from coagentnet.analysis.labels import method_label
 
@@ -29,6 +28,14 @@ _NAMES = {
     "test_auc": "test AUC",
     "test_final": "final test",
 }
+
+
+def _plots():
+    """matplotlib loads on the first figure drawn, not when the studies are listed (every
+    command lists them to build its ``--help``)."""
+    from coagentnet.analysis import plots
+
+    return plots
 
 
 @dataclass(frozen=True)
@@ -109,11 +116,11 @@ def draw(fig: Fig, frames: Frames, selection: Selection, protocol: Protocol):
         table = _filter(table, fig.only)
         drop = (fig.x, fig.facet)
         table = table.assign(label=[selection.label(r, drop) for r in table.to_dict("records")])
-        styles = plots.style_index(table["label"])
+        styles = _plots().style_index(table["label"])
         panels = _panels(table, fig.facet)
-        out, axes = plots.new_figure(len(panels))
+        out, axes = _plots().new_figure(len(panels))
         for ax, (title, part) in zip(axes, panels, strict=True):
-            plots.sensitivity_curve(
+            _plots().sensitivity_curve(
                 ax,
                 part,
                 fig.x,
@@ -133,7 +140,7 @@ def _curves(fig, frames, selection, protocol, metric, method):
     if runs.empty:
         return None
     panels = _panels(runs, fig.facet)
-    out, axes = plots.new_figure(len(panels))
+    out, axes = _plots().new_figure(len(panels))
     keys = [fig.line] if fig.line else [m for m in method if m != fig.facet]
     every: dict[str, int] = {}
     drawn = []
@@ -150,11 +157,13 @@ def _curves(fig, frames, selection, protocol, metric, method):
             if diverged:
                 label += f" ({diverged} of {len(g)} diverged)"
             bands[label] = band(frames, g.loc[~g["diverged"], "run"], fig.split, metric)
-        every.update(plots.style_index([*every, *bands]))
+        every.update(_plots().style_index([*every, *bands]))
         drawn.append((ax, title, bands))
     for ax, title, bands in drawn:
         ylabel = _ylabel(fig, protocol, metric)
-        plots.learning_curves(ax, bands, ylabel=ylabel, title=title, log_y=fig.log_y, styles=every)
+        _plots().learning_curves(
+            ax, bands, ylabel=ylabel, title=title, log_y=fig.log_y, styles=every
+        )
     _suptitle(out, fig.title)
     return out
 
@@ -168,7 +177,7 @@ def _layers(fig, frames, selection, metric, method):
     labels = list(dict.fromkeys(runs["label"]))
     cols = min(3, len(labels))
     rows = math.ceil(len(labels) / cols)
-    out, axes = plots.plt.subplots(
+    out, axes = _plots().plt.subplots(
         rows, cols, figsize=(4.2 * cols, 3.0 * rows), squeeze=False, constrained_layout=True
     )
     flat = list(axes.ravel())
@@ -176,7 +185,7 @@ def _layers(fig, frames, selection, metric, method):
         ids = runs.loc[(runs["label"] == label) & ~runs["diverged"], "run"]
         layers = sorted(has.loc[has["run"].isin(set(ids)), "layer"].unique())
         bands = {f"layer {int(t)}": band(frames, ids, fig.split, metric, int(t)) for t in layers}
-        plots.learning_curves(ax, bands, ylabel=_NAMES.get(metric, metric), title=label)
+        _plots().learning_curves(ax, bands, ylabel=_NAMES.get(metric, metric), title=label)
     for ax in flat[len(labels) :]:
         ax.set_visible(False)
     _suptitle(out, fig.title)
@@ -192,9 +201,9 @@ def _selected(fig, selection):
         mean=np.log2(table[fig.param].astype(float)) if fig.log2 else table[fig.param],
         se=np.nan,
     )
-    out, (ax,) = plots.new_figure(1)
+    out, (ax,) = _plots().new_figure(1)
     ylabel = f"selected log2 {fig.param}" if fig.log2 else f"selected {fig.param}"
-    plots.sensitivity_curve(ax, table, fig.x, ylabel=ylabel, title="")
+    _plots().sensitivity_curve(ax, table, fig.x, ylabel=ylabel, title="")
     _suptitle(out, fig.title)
     return out
 

@@ -5,7 +5,7 @@ The contract (as rliable's): a **runs** frame with one row per complete run (``r
 format (``run, step, split, metric, layer, value``). Everything else is computed from these
 two, so a test can build them by hand.
 
-Protocol (SPEC.md section 7): a *method* is a configuration with its tuned hyperparameters
+Protocol (as in Gupta et al. 2021): a *method* is a configuration with its tuned hyperparameters
 left out (by default the varying population scalars: lr, unit_std, ...); for each method the
 setting with the best area under the **validation** curve is selected, and the **test** numbers
 are reported at that setting only. Diverged runs are never dropped: a setting is ranked by its

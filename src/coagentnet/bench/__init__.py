@@ -1,1 +1,1 @@
-"""The performance harness (DESIGN.md section 4)."""
+"""The performance harness."""

@@ -1,4 +1,4 @@
-"""The standard benchmark cases (DESIGN.md section 4) and the configs and synthetic data that
+"""The standard benchmark cases and the configs and synthetic data that
 one measurement of a case trains on."""
 
 from __future__ import annotations

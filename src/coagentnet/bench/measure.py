@@ -1,4 +1,4 @@
-"""Speed harness: steady-state throughput, compile time and peak memory (DESIGN.md section 4).
+"""Speed harness: steady-state throughput, compile time and peak memory.
 
 For each standard case (an architecture) and population size P, the harness times the engine's
 own compiled training program, :meth:`coagentnet.training.loop.Trainer.run_chunk` (a jitted, vmapped

@@ -1,5 +1,7 @@
 """coagentnet export FILE: a sweep's results as CSV or Parquet tables for pandas.
 
+FILE is a sweep file (its runs, from its store) or a store (.sqlite) alone (every run in it).
+
 Writes two files: ``<out>`` with the metrics in long format (one row per run, step, split,
 metric, layer; config fields as columns) and ``<out stem>.runs<suffix>`` with one row per run
 (status, timings, versions, config fields, ``final/<split>/<metric>`` values).
@@ -9,10 +11,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from coagentnet.commands.options import is_store_file
+
 
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser("export", help="export a sweep's results", description=__doc__)
-    p.add_argument("file", help="sweep file (YAML)")
+    p.add_argument("file", help="sweep file (YAML), or a store (.sqlite) alone")
     p.add_argument("--preset", help="apply this preset of the file (e.g. quick, paper)")
     p.add_argument("--format", choices=("csv", "parquet"), default="csv")
     p.add_argument("--store", help="results database (default: results/<sweep name>.sqlite)")
@@ -24,8 +28,11 @@ def run(args) -> int:
     from coagentnet.sweeps import sweepfile
     from coagentnet.sweeps.export import export_tables, write_csv, write_parquet
 
-    sweep = sweepfile.load(args.file, preset=args.preset)
-    path = Path(args.store) if args.store else default_store(sweep.name)
+    if is_store_file(args.file):
+        sweep, path = None, Path(args.file)
+    else:
+        sweep = sweepfile.load(args.file, preset=args.preset)
+        path = Path(args.store) if args.store else default_store(sweep.name)
     if not path.exists():
         raise UsageError(f"no results: {path} does not exist (run 'coagentnet sweep' first)")
     suffix = "." + args.format
@@ -40,7 +47,8 @@ def run(args) -> int:
     out = Path(args.out) if args.out else path.with_suffix(suffix)
     runs_out = out.with_name(f"{out.stem}.runs{out.suffix or suffix}")
     with open_store(path, readonly=True) as store:
-        runs, metrics = export_tables(store, [r.id for r in sweep.runs])
+        ids = list(store.statuses()) if sweep is None else [r.id for r in sweep.runs]
+        runs, metrics = export_tables(store, ids)
     write = write_parquet if args.format == "parquet" else write_csv
     write(metrics, out)
     write(runs, runs_out)

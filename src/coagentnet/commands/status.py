@@ -1,9 +1,13 @@
 """coagentnet status FILE: how many of a sweep's runs are done, running, pending,
-diverged or failed (a run whose sweep process died counts as pending)."""
+diverged or failed (a run whose sweep process died counts as pending).
+
+FILE is a sweep file (its runs, in its store) or a store alone (every run it holds)."""
 
 from __future__ import annotations
 
 from pathlib import Path
+
+from coagentnet.commands.options import is_store_file
 
 #: Failed runs listed with their error, at most.
 _SHOW_ERRORS = 5
@@ -11,7 +15,7 @@ _SHOW_ERRORS = 5
 
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser("status", help="progress of a sweep file", description=__doc__)
-    p.add_argument("file", help="sweep file (YAML)")
+    p.add_argument("file", help="sweep file (YAML), or a store (.sqlite) alone")
     p.add_argument("--preset", help="apply this preset of the file (e.g. quick, paper)")
     p.add_argument("--store", help="results database (default: results/<sweep name>.sqlite)")
 
@@ -21,6 +25,8 @@ def run(args) -> int:
     from coagentnet.sweeps import sweepfile
     from coagentnet.sweeps.store import STATUSES
 
+    if is_store_file(args.file):
+        return _store_status(Path(args.file))
     sweep = sweepfile.load(args.file, preset=args.preset)
     path = Path(args.store) if args.store else default_store(sweep.name)
     ids = [r.id for r in sweep.runs]
@@ -31,11 +37,28 @@ def run(args) -> int:
             errors = store.errors(ids)
     else:
         counts = dict.fromkeys(STATUSES, 0) | {"pending": len(ids)}
+    _print(sweep.name, len(ids), counts, errors, path)
+    return 0
+
+
+def _store_status(path: Path) -> int:
+    from coagentnet.commands.common import UsageError, open_store
+
+    if not path.exists():
+        raise UsageError(f"no such store: {path}")
+    with open_store(path, readonly=True) as store:
+        counts, errors = store.counts(), store.errors()
+    _print(path.stem, sum(counts.values()), counts, errors, path)
+    return 0
+
+
+def _print(name: str, total: int, counts: dict, errors: dict, path: Path) -> None:
+    from coagentnet.sweeps.store import STATUSES
+
     parts = ", ".join(f"{k} {counts[k]}" for k in STATUSES)
-    print(f"{sweep.name}: {len(ids)} runs: {parts} (store {path})")
+    print(f"{name}: {total} runs: {parts} (store {path})")
     for run_id, text in list(errors.items())[:_SHOW_ERRORS]:
         last = text.rstrip().splitlines()[-1] if text.strip() else "unknown error"
         print(f"  failed {run_id}: {last}")
     if len(errors) > _SHOW_ERRORS:
         print(f"  ... and {len(errors) - _SHOW_ERRORS} more failed runs")
-    return 0

@@ -11,7 +11,9 @@ import sys
 from pathlib import Path
 
 from coagentnet.commands.common import Progress, default_store, open_store
+from coagentnet.commands.options import float_option
 from coagentnet.config import POPULATION_SCALARS, varying_fields
+from coagentnet.sweeps.provenance import note_sweep_file
 from coagentnet.training.checkpoint import DEFAULT_INTERVAL_S
 
 
@@ -30,20 +32,24 @@ def add_parser(subparsers) -> None:
     )
     p.add_argument("--workers", type=int, help="populations at once (process: 2; ray: cluster)")
     p.add_argument("--address", help="Ray cluster address (ray backend); default: start one")
-    p.add_argument("--cpus-per-task", type=float, default=1.0, help="Ray CPUs per population")
-    p.add_argument("--gpus-per-task", type=float, default=0.0, help="Ray GPUs per population")
+    p.add_argument(
+        "--cpus-per-task", type=float_option, default=1.0, help="Ray CPUs per population"
+    )
+    p.add_argument(
+        "--gpus-per-task", type=float_option, default=0.0, help="Ray GPUs per population"
+    )
     p.add_argument(
         "--max-population",
         "--population-size",
         type=int,
         help="most runs per population (1: each run alone); default: as memory allows",
     )
-    p.add_argument("--memory-mb", type=float, help="memory budget per population (MiB)")
+    p.add_argument("--memory-mb", type=float_option, help="memory budget per population (MiB)")
     p.add_argument("--dry-run", action="store_true", help="print the plan; run nothing")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument(
         "--checkpoint-every",
-        type=float,
+        type=float_option,
         default=DEFAULT_INTERVAL_S,
         metavar="SECONDS",
         help="least wall time between two checkpoints of a population, taken at evaluations "
@@ -109,6 +115,7 @@ def run(args) -> int:
         )
 
     with open_store(store_path) as store:
+        note_sweep_file(store, args.file)  # provenance: which file (by hash) asked for the runs
         summary = run_missing(
             sweep,
             store,

@@ -11,12 +11,15 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import sys
-import time
+import logging
 from dataclasses import fields
+from functools import partial
+from pathlib import Path
 
 from coagentnet.analysis.stats import mean_se
 from coagentnet.commands.common import UsageError
+from coagentnet.commands.options import parse_float
+from coagentnet.commands.progress import Progress
 from coagentnet.config import (
     CRITIC_OPTIONS,
     STREAM,
@@ -44,11 +47,13 @@ def add_parser(subparsers) -> None:
         if f.name in _RENAMED:
             continue
         kind = KINDS[f.name][0]
+        # default=None tells "not given" apart (critic options); the help shows Config's.
+        text = f"{docs[f.name]} (default: {f.default})".replace("%", "%%")
         if kind == "bool":
-            p.add_argument(_option(f.name), action="store_true", default=None, help=docs[f.name])
+            p.add_argument(_option(f.name), action="store_true", default=None, help=text)
         else:
             metavar = kind.upper() + "[,...]"
-            p.add_argument(_option(f.name), default=None, metavar=metavar, help=docs[f.name])
+            p.add_argument(_option(f.name), default=None, metavar=metavar, help=text)
     mode = p.add_mutually_exclusive_group()
     mode.add_argument(
         "--greedy",
@@ -64,19 +69,33 @@ def add_parser(subparsers) -> None:
         const="sampled",
         help="evaluate with sampled actions",
     )
-    p.add_argument("--seeds", type=int, default=3, help="seeds per configuration (default 3)")
-    p.add_argument("--first-seed", type=int, default=0, help="first seed (default 0)")
+    p.add_argument("--seeds", type=int, default=3, help="seeds per configuration")
+    p.add_argument("--first-seed", type=int, default=0, help="first seed")
     p.add_argument("--json", action="store_true", help="print one JSON object with all results")
+    p.add_argument(
+        "--store",
+        help="record every run (curves included) in this results store, as 'sweep' does, so "
+        "that 'report' and 'export' read it; runs already in it are not trained again "
+        "(default: nothing is saved)",
+    )
+    p.add_argument(
+        "--tensorboard",
+        metavar="DIR",
+        help="write every metric as it is evaluated to TensorBoard event files under DIR, one "
+        "folder per configuration and seed (needs the tensorboard extra; default: none)",
+    )
 
 
 def _parse_values(name: str, text: str, kind: str) -> list:
-    casts = {"int": int, "float": float, "str": str}
+    casts = {"int": int, "float": parse_float, "str": str}
     out = []
     for item in text.split(","):
         item = item.strip()
         try:
             out.append(casts[kind](item))
-        except ValueError:
+        except ValueError as err:
+            if kind == "float":  # parse_float's message names the value and what is wrong
+                raise UsageError(f"{_option(name)}: {err}") from None
             raise UsageError(f"{_option(name)}: expected {kind}, got {item!r}") from None
     return out
 
@@ -131,51 +150,82 @@ def run(args: argparse.Namespace) -> int:
     configs = configs_from_args(args)
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
     varying = varying_fields(configs)
+    warn_single_layer_critics(configs)
+    tensorboard = getattr(args, "tensorboard", None)
+    if tensorboard:
+        from coagentnet.training.tensorboard import check_writable
+
+        check_writable(tensorboard)  # before any training: a bad folder costs nothing
+        if getattr(args, "store", None):
+            raise UsageError("--tensorboard: not with --store yet; train without --store")
+    if getattr(args, "store", None):
+        from coagentnet.commands.train_store import train_into_store
+
+        results, failed = train_into_store(configs, seeds, Path(args.store))
+        _print_results(args, results, varying)
+        return 1 if failed else 0
     groups: dict[tuple, list[Config]] = {}
     for cfg in configs:
         groups.setdefault(cfg.static_key(), []).append(cfg)
 
     results: dict[Config, list[RunResult]] = {}
-    for g, members in enumerate(groups.values(), start=1):
-        pop_configs = [c for c in members for _ in seeds]
-        pop_seeds = [s for _ in members for s in seeds]
-        progress = _Progress(
-            f"[{g}/{len(groups)}] {members[0].rule}",
-            members[0].epochs + members[0].pretrain_epochs,  # pretraining epochs come first
-            len(pop_configs),
-        )
-        for res in run_population(pop_configs, pop_seeds, progress=progress):
-            results.setdefault(res.config, []).append(res)
-        print(file=sys.stderr)
+    bar = Progress(len(configs) * len(seeds), desc="train")
+    try:
+        for members in groups.values():
+            pop_configs = [c for c in members for _ in seeds]
+            pop_seeds = [s for _ in members for s in seeds]
+            writer = _tensorboard(tensorboard, pop_configs, pop_seeds, varying)
+            try:  # the loop counts per-network updates: the bar counts every member's
+                for res in run_population(
+                    pop_configs,
+                    pop_seeds,
+                    progress=partial(_count_updates, bar, len(pop_configs)),
+                    on_evaluation=writer,
+                ):
+                    results.setdefault(res.config, []).append(res)
+            finally:
+                if writer is not None:
+                    writer.close()
+            bar.runs(len(pop_configs))
+    finally:
+        bar.close()
 
+    _print_results(args, results, varying)
+    return 0
+
+
+def _count_updates(bar: Progress, members: int, per_network: int) -> None:
+    bar.updates(per_network * members)
+
+
+def _tensorboard(root, configs, seeds, varying):
+    if not root:
+        return None
+    from coagentnet.training.tensorboard import TensorBoardWriter
+
+    return TensorBoardWriter(root, [_label(c, varying) for c in configs], seeds)
+
+
+def warn_single_layer_critics(configs: list[Config]) -> None:
+    """With one hidden layer a critic rule has nothing to bootstrap from: the only critic's
+    target is the reward itself, so actor_critic and off_policy (default actor signal) train
+    exactly as reinforce does. Say so, once per rule."""
+    for rule in dict.fromkeys(c.rule for c in configs if c.has_critics and c.layers == 1):
+        logging.getLogger("coagentnet.train").warning(
+            "warning: %s with --layers 1 has no later layer to bootstrap from (its critic's "
+            "target is the reward), so with the default actor signal it trains as reinforce; "
+            "use --layers 2 or more to see its critics at work",
+            rule,
+        )
+
+
+def _print_results(args, results: dict, varying: list[str]) -> None:
+    if not results:  # every run failed (train --store): the errors are already logged
+        return
     if args.json:
         _print_json(results, varying)
     else:
         _print_table(results, varying)
-    return 0
-
-
-class _Progress:
-    """One stderr line per population: epoch and per-network updates/s after compilation."""
-
-    def __init__(self, label: str, epochs: int, members: int):
-        self.label, self.epochs, self.members = label, epochs, members
-        self.epoch, self.updates, self.since = 0, 0, None
-
-    def __call__(self, updates: int) -> None:
-        self.epoch += 1
-        now = time.perf_counter()
-        if self.since is None:  # the first epoch includes compilation: time from its end
-            self.since = now
-        else:
-            self.updates += updates * self.members
-        rate = self.updates / (now - self.since) if self.updates else float("nan")
-        print(
-            f"\r{self.label}: epoch {self.epoch}/{self.epochs}, {rate:,.0f} updates/s",
-            end="",
-            file=sys.stderr,
-            flush=True,
-        )
 
 
 def _print_json(results: dict[Config, list[RunResult]], varying: list[str]) -> None:

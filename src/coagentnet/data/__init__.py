@@ -5,20 +5,33 @@ online-regression stream is generated lazily inside JAX programs (``stream``). E
 with data raises ``DataError``, whose one-line message is meant for the user.
 """
 
-from .datasets import DATASETS, SHAPES, Dataset, dataset_shape, load_dataset
+from .custom import register_dataset, unregister_dataset
+from .datasets import DATASETS, SHAPES, Dataset, dataset_names, dataset_shape, load_dataset
 from .errors import DataError
 from .idx import read_idx, read_idx_pair
-from .stream import (
-    VARIANCE,
-    StreamSpec,
-    StreamState,
-    eval_steps,
-    stream_batch,
-    stream_eval_sets,
-    stream_init,
-    stream_rollout,
-    target,
+
+#: The stream's names load JAX, so they are imported on first use (config validation and the
+#: CLI's --help need the data set names, not JAX).
+_STREAM_NAMES = (
+    "VARIANCE",
+    "StreamSpec",
+    "StreamState",
+    "eval_steps",
+    "stream_batch",
+    "stream_eval_sets",
+    "stream_init",
+    "stream_rollout",
+    "target",
 )
+
+
+def __getattr__(name: str):
+    if name in _STREAM_NAMES:
+        from . import stream
+
+        return getattr(stream, name)
+    raise AttributeError(f"module 'coagentnet.data' has no attribute {name!r}")
+
 
 __all__ = [
     "DATASETS",
@@ -28,14 +41,17 @@ __all__ = [
     "Dataset",
     "StreamSpec",
     "StreamState",
+    "dataset_names",
     "dataset_shape",
     "eval_steps",
     "load_dataset",
     "read_idx",
     "read_idx_pair",
+    "register_dataset",
     "stream_batch",
     "stream_eval_sets",
     "stream_init",
     "stream_rollout",
     "target",
+    "unregister_dataset",
 ]

@@ -36,7 +36,7 @@ from .errors import DataError
 from .idx import read_idx_pair
 from .splits import check_split_seed, split_indices, standardize
 
-__all__ = ["DATASETS", "SHAPES", "Dataset", "dataset_shape", "load_dataset"]
+__all__ = ["DATASETS", "SHAPES", "Dataset", "dataset_names", "dataset_shape", "load_dataset"]
 
 TASKS = ("classification", "regression")
 
@@ -258,10 +258,29 @@ SHAPES: dict[str, tuple[str, int, int, int]] = {
 }
 
 
+def dataset_names() -> tuple[str, ...]:
+    """Every loadable data set: the built-ins (``DATASETS``) and any added by
+    :func:`coagentnet.data.custom.register_dataset`."""
+    return tuple(_LOADERS)
+
+
+def add_loader(name: str, loader: Callable[..., _Loaded], shape: tuple) -> None:
+    """Register a loader and its shape (used by :mod:`coagentnet.data.custom`)."""
+    _LOADERS[name] = loader
+    SHAPES[name] = shape
+
+
+def remove_loader(name: str) -> None:
+    if name in DATASETS:
+        raise DataError(f"data set {name!r} is built in")
+    _LOADERS.pop(name, None)
+    SHAPES.pop(name, None)
+
+
 def dataset_shape(name: str) -> tuple[str, int, int, int]:
     """``(task, in_dim, out_dim, examples)`` of data set ``name`` without loading it."""
     if name not in SHAPES:
-        raise DataError(f"unknown data set {name!r}; known: {', '.join(DATASETS)}")
+        raise DataError(f"unknown data set {name!r}; known: {', '.join(dataset_names())}")
     return SHAPES[name]
 
 
@@ -292,7 +311,9 @@ def load_dataset(
             "'correlated' is an online stream, not a fixed data set: use coagentnet.data.stream"
         )
     if name not in _LOADERS:
-        raise DataError(f"unknown data set {name!r}; expected one of: {', '.join(DATASETS)}")
+        raise DataError(
+            f"unknown data set {name!r}; expected one of: {', '.join(dataset_names())}"
+        )
     split_seed = check_split_seed(split_seed)
     task, num_classes, (xtr, ytr, xva, yva, xte, yte) = _LOADERS[name](
         data_dir, split_seed, download

@@ -1,4 +1,4 @@
-"""The correlated online-regression stream (SPEC.md section 5), generated lazily in JAX.
+"""The correlated online-regression stream (Gupta et al. 2021), generated lazily in JAX.
 
 Scalar input x, target ``y = sin(2 pi x^2)`` (no noise), marginal variance ``V = 0.25``,
 difficulty ``d`` in [0, 1]. A mean walks as AR(1) over ``M`` segments::

@@ -1,4 +1,4 @@
-"""Baselines b_t subtracted from a policy-gradient signal (SPEC.md section 4).
+"""Baselines b_t subtracted from a policy-gradient signal (Gupta et al. 2021).
 
 A baseline may depend on the state s_t but never on the action a_t; then the update stays
 unbiased for any b_t (the coagent policy-gradient theorem). Kinds (:data:`BASELINES`):

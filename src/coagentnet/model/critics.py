@@ -1,4 +1,4 @@
-"""Per-layer action-value critics Q_t(s_t, a_t) and their bootstrap targets (SPEC.md section 4).
+"""Per-layer action-value critics Q_t(s_t, a_t) and their bootstrap targets (Gupta et al. 2021).
 
 Each hidden layer t has a critic: an MLP (``depth`` hidden ReLU layers of ``width`` units) on
 ``concat(s_t, value(a_t))`` with a scalar output. Targets, formed from the critics as they are

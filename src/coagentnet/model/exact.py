@@ -1,4 +1,4 @@
-"""Exact oracle for tiny Bernoulli coagent networks (SPEC.md section 8).
+"""Exact oracle for tiny Bernoulli coagent networks (Gupta et al. 2021).
 
 With L layers of U Bernoulli units there are C = 2^U configurations per layer. Because the
 transition is deterministic (s_{t+1} = a_t), the distribution of s_{t+1} is a Markov chain over

@@ -1,4 +1,4 @@
-"""Coagent networks: L stochastic hidden layers and a read-out (SPEC.md sections 1 and 3).
+"""Coagent networks: L stochastic hidden layers and a read-out (Gupta et al. 2021).
 
 Layer t is time step t of a finite-horizon episode: state ``s_0 = x``, action ``a_t ~ pi_t(.|s_t)``
 and the deterministic transition ``s_{t+1} = value(a_t)``. States are samples, so no gradient

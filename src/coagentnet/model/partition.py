@@ -1,4 +1,4 @@
-"""Partition networks: stochastic and deterministic hidden layers mixed (SPEC.md section 3).
+"""Partition networks: stochastic and deterministic hidden layers mixed (Gupta et al. 2021).
 
 A layout string over {s, d}, one letter per hidden layer, makes layer t a layer of Gaussian
 coagents (``s``: the pre-activation is sampled from N(mean, std^2), as in

@@ -1,4 +1,4 @@
-"""Coagent unit types: the policies of the hidden units (SPEC.md section 2).
+"""Coagent unit types: the policies of the hidden units (Gupta et al. 2021).
 
 A layer of U units receives a pre-activation ``h = s_t @ w + b`` of shape ``[B, U * width]``
 and turns it into a policy. A unit type is a :class:`Units`, the same pure functions for every

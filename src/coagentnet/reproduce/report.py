@@ -18,6 +18,7 @@ from coagentnet.analysis.frames import Protocol
 from coagentnet.reproduce.runner import read_meta
 from coagentnet.reproduce.studies import STUDIES, Experiment, study
 from coagentnet.sweeps import sweepfile
+from coagentnet.sweeps.provenance import sweep_files
 from coagentnet.sweeps.store import Store
 
 
@@ -107,7 +108,8 @@ def analyse_store(path: Path, fig_dir: Path) -> Analysed:
 
 
 def _versions(path: Path) -> dict[str, str]:
-    """Training versions and devices recorded in a store's runs."""
+    """Provenance recorded in a store: its runs' versions, git commit and devices, and the
+    hashes of the sweep files that wrote it."""
     out: dict[str, set] = {}
     with Store(path, readonly=True) as store:
         for rec in store.runs():
@@ -115,6 +117,8 @@ def _versions(path: Path) -> dict[str, str]:
                 out.setdefault(f"{k} (training)", set()).add(v)
             if rec["device"]:
                 out.setdefault("device (training)", set()).add(rec["device"])
+        for digest, file in sweep_files(store).items():
+            out.setdefault("sweep file sha256", set()).add(f"{digest[:16]} ({Path(file).name})")
     return {k: ", ".join(sorted(v)) for k, v in out.items()}
 
 
@@ -189,7 +193,7 @@ def build_report(
         }
     versions.update(html.analysis_versions())
     intro = [
-        "Structural credit assignment with coagent networks: the studies of SPEC.md section 7 "
+        "Structural credit assignment with coagent networks: the studies of Gupta et al. (2021) "
         "as measured by coagentnet. Every number below comes from the stores listed; none is "
         "taken from the paper."
     ]

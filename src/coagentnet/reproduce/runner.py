@@ -23,6 +23,7 @@ from coagentnet.reproduce.studies import Study, experiments_dir
 from coagentnet.sweeps import sweepfile
 from coagentnet.sweeps.backends import Summary, TrainOptions
 from coagentnet.sweeps.driver import run_missing
+from coagentnet.sweeps.provenance import note_sweep_file
 from coagentnet.sweeps.store import Store
 from coagentnet.training.checkpoint import CheckpointPolicy, checkpoint_dir
 
@@ -75,6 +76,7 @@ def run_study(
                 "runs": [r.id for r in sweep.runs],
             }
             store.set_meta(META_KEY, json.dumps(meta, sort_keys=True))
+            note_sweep_file(store, path)
 
             def announce(found: Summary, name: str = exp.file) -> None:
                 if found.todo:

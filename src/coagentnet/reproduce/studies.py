@@ -1,4 +1,4 @@
-"""The paper's studies (SPEC.md section 7): the registry of what each one runs and shows.
+"""The paper's studies (Gupta et al. 2021): the registry of what each one runs and shows.
 
 ``STUDIES`` is an explicit tuple: each :class:`Study` names its sweep files
 (``experiments/<study>/<file>.yaml``, each with a ``quick`` and a ``paper`` preset), how each

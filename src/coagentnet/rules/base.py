@@ -1,5 +1,5 @@
 """What every learning rule is: :class:`Problem`, :class:`Rule`, :class:`RuleContext`, and the
-per-example statistics the rules share (SPEC.md section 4).
+per-example statistics the rules share (Gupta et al. 2021).
 
 A :class:`Rule` is three pure functions (and an optional step mask):
 
@@ -14,8 +14,6 @@ A :class:`Rule` is three pure functions (and an optional step mask):
 
 ``metrics`` of ``loss`` map names to scalars or ``[L]`` arrays (one value per hidden layer).
 """
-
-from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass

@@ -1,4 +1,4 @@
-"""The coagent rules: REINFORCE and the per-layer critic rules (SPEC.md section 4).
+"""The coagent rules: REINFORCE and the per-layer critic rules (Gupta et al. 2021).
 
 Every hidden unit is an agent whose action is its output; hidden layer t learns from its own
 policy-gradient term ``grad log pi_t(a_t|s_t) * (signal_t - b_t)`` (see :func:`coagent_rule`).
@@ -71,7 +71,7 @@ def coagent_rule(cfg: Config, problem: Problem, bootstrap: str | None) -> Rule:
     critics already learn. The read-out is trained by its own gradient only (or, with a
     stochastic read-out, by REINFORCE).
 
-    Study options (SPEC.md section 4): with an exploration subset (``explore_units``) or staged
+    Study options (Gupta et al. 2021): with an exploration subset (``explore_units``) or staged
     training (``staged``) only some units sample; the others act greedily and their
     log-probabilities are masked out of the surrogate, so they get no policy-gradient term
     (:mod:`coagentnet.rules.exploration`, :mod:`coagentnet.rules.staged`). A ``partition``

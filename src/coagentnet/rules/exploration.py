@@ -1,11 +1,11 @@
-"""Exploration subsets: in training only k units per layer sample (SPEC.md section 4).
+"""Exploration subsets: in training only k units per layer sample (Gupta et al. 2021).
 
 The other U - k units take their greedy action and get no policy-gradient term (their
 log-probability is multiplied by zero in the surrogate), so only the exploring units learn
 from the reward. The subset of each layer is drawn uniformly among the (U choose k) subsets,
 independently per layer, and shared by the B episodes of a batch; it is redrawn every batch
 (update) or every epoch. k = U is plain REINFORCE (or the plain critic rule). The paper's study
-varies k in {1, 2, 4, ..., 64} (Gupta et al. 2021, section 7 of SPEC.md).
+varies k in {1, 2, 4, ..., 64} (Gupta et al. 2021).
 
 This module also combines exploration subsets with staged training (:mod:`coagentnet.rules.staged`)
 into the per-layer sampling masks a training rollout uses.

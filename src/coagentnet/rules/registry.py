@@ -7,9 +7,7 @@ before its configs are built). :class:`~coagentnet.config.Config` reads the name
 from here, so nothing else lists rule names.
 """
 
-from __future__ import annotations
-
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import partial
 from typing import NamedTuple
 
@@ -67,18 +65,62 @@ BUILTIN: tuple[RuleEntry, ...] = (
 _RULES: dict[str, RuleEntry] = {entry.name: entry for entry in BUILTIN}
 
 
-def register_rule(entry: RuleEntry) -> None:
+def register_rule(
+    entry: RuleEntry | str,
+    make: Callable | None = None,
+    traits: RuleTraits | None = None,
+    **trait_values,
+) -> RuleEntry:
     """Add a rule defined outside the package (call it before building its configs).
 
-    Its traits' baselines must be known baseline kinds; a name already taken is an error, so a
-    rule is never replaced behind the back of configs built with it.
+    Either ``register_rule(RuleEntry(...))`` or ``register_rule(name, make, traits)`` /
+    ``register_rule(name, make, policy_gradient=True, baselines=None)`` (trait keywords build
+    the :class:`RuleTraits`). ``make(cfg, problem) -> Rule``. Returns the entry registered.
+
+    Raises ``ValueError`` (one line) if the name is taken (a rule is never replaced behind the
+    back of configs built with it) or the traits contradict each other or name unknown
+    baselines or unit types.
     """
+    if isinstance(entry, str):
+        if traits is not None and trait_values:
+            raise ValueError(f"rule {entry!r}: give traits or trait keywords, not both")
+        entry = RuleEntry(entry, make, traits or RuleTraits(**trait_values))
+    elif make is not None or traits is not None or trait_values:
+        raise ValueError(f"rule {entry.name!r}: a RuleEntry already carries make and traits")
+    if not isinstance(entry.name, str) or not entry.name.isidentifier():
+        raise ValueError(f"rule name must be an identifier, got {entry.name!r}")
     if entry.name in _RULES:
         raise ValueError(f"rule {entry.name!r} is already registered")
-    unknown = set(entry.traits.baselines or ()) - set(BASELINES)
-    if unknown:
-        raise ValueError(f"rule {entry.name!r}: unknown baselines {sorted(unknown)}")
+    if not callable(entry.make):
+        raise ValueError(f"rule {entry.name!r}: make must be a callable (cfg, problem) -> Rule")
+    check_traits(entry.name, entry.traits)
     _RULES[entry.name] = entry
+    return entry
+
+
+def check_traits(name: str, traits: RuleTraits) -> None:
+    """Raise ``ValueError`` if ``traits`` contradict each other or name unknown kinds."""
+    if traits.critics and not traits.policy_gradient:
+        # The per-layer critics replace the reward in a policy-gradient signal: no such signal,
+        # nothing for them to do.
+        raise ValueError(f"rule {name!r}: critics=True needs policy_gradient=True")
+    if traits.baselines is not None:
+        if not traits.baselines:
+            raise ValueError(f"rule {name!r}: baselines must name at least one kind ('none')")
+        unknown = set(traits.baselines) - set(BASELINES)
+        if unknown:
+            raise ValueError(f"rule {name!r}: unknown baselines {sorted(unknown)}")
+        if traits.baselines != ("none",) and not traits.policy_gradient:
+            raise ValueError(
+                f"rule {name!r}: only policy-gradient rules take a baseline; "
+                "set policy_gradient=True or baselines=('none',)"
+            )
+    elif not traits.policy_gradient:
+        raise ValueError(f"rule {name!r}: baselines=None (every kind) needs policy_gradient=True")
+    if traits.unit_types is not None:
+        unknown = set(traits.unit_types) - set(UNIT_TYPES)
+        if not traits.unit_types or unknown:
+            raise ValueError(f"rule {name!r}: unknown unit types {sorted(unknown) or '()'}")
 
 
 def unregister_rule(name: str) -> None:
@@ -86,6 +128,26 @@ def unregister_rule(name: str) -> None:
     if name in {entry.name for entry in BUILTIN}:
         raise ValueError(f"rule {name!r} is built in")
     _RULES.pop(name, None)
+
+
+class _Rules(Mapping):
+    """Read-only view of the registry: name -> :class:`RuleEntry` (``coagentnet.RULES``)."""
+
+    def __getitem__(self, name: str) -> RuleEntry:
+        return _RULES[name]
+
+    def __iter__(self):
+        return iter(_RULES)
+
+    def __len__(self) -> int:
+        return len(_RULES)
+
+    def __repr__(self) -> str:
+        return f"RULES({', '.join(_RULES)})"
+
+
+#: Every registered rule, built-ins first; add to it with :func:`register_rule`.
+RULES: Mapping[str, RuleEntry] = _Rules()
 
 
 def rule_names() -> tuple[str, ...]:

@@ -1,10 +1,10 @@
-"""Staged training: bottom-up greedy freezing of hidden layers (SPEC.md section 4).
+"""Staged training: bottom-up greedy freezing of hidden layers (Gupta et al. 2021).
 
 With L hidden layers and E epochs, hidden layer n becomes greedy and frozen after epoch
 floor((n + 1) / L * E): from that (0-based) epoch on it takes its greedy action in training,
 gets no policy-gradient term and its parameters never change again. The last hidden layer
 (n = L - 1, whose freeze epoch would be E) and the read-out never freeze. This is the authors'
-layer-wise schedule (Gupta et al. 2021), stated in SPEC.md.
+layer-wise schedule (Gupta et al. 2021).
 """
 
 from __future__ import annotations

@@ -1,13 +1,14 @@
 """Value-based units: every hidden unit is an epsilon-greedy action-value learner.
 
-SPEC.md section 4. Hidden unit u of layer t keeps action values Q_u(s_t, k) for its K actions;
-one affine head per layer computes all of them at once, ``s_t [B, D] -> [B, U, K]`` (unit u
-reads its K columns). In training each unit acts epsilon-greedily, the exploration drawn
-independently per example and unit: with probability epsilon a uniformly random action, else
-the arg-max. The target of Q_u(s_t, a_{t,u}) is the episode's return r = -loss (Monte Carlo,
-no bootstrapping), the loss each unit's squared error; the read-out is trained by the gradient
-of the task loss with respect to its own weights (no error reaches the hidden layers).
-Evaluation is greedy (arg-max), or epsilon-greedy with the configured epsilon when sampled.
+Gupta et al. (2021), value-based coagents. Hidden unit u of layer t keeps action values
+Q_u(s_t, k) for its K actions; one affine head per layer computes all of them at once, ``s_t
+[B, D] -> [B, U, K]`` (unit u reads its K columns). In training each unit acts
+epsilon-greedily, the exploration drawn independently per example and unit: with probability
+epsilon a uniformly random action, else the arg-max. The target of Q_u(s_t, a_{t,u}) is the
+episode's return r = -loss (Monte Carlo, no bootstrapping), the loss each unit's squared error;
+the read-out is trained by the gradient of the task loss with respect to its own weights (no
+error reaches the hidden layers). Evaluation is greedy (arg-max), or epsilon-greedy with the
+configured epsilon when sampled.
 
 epsilon is constant (``epsilon``, a population scalar) or follows the paper's schedule, from
 1 down by 1e-4 per update to 0.01. Units are categorical (K actions, ``value_map``) or binary
@@ -15,7 +16,7 @@ epsilon is constant (``epsilon``, a population scalar) or follows the paper's sc
 
 Unlike the authors' Q-learning/SARSA variants this does not bootstrap along the units of a
 layer, so it avoids their defects (a broadcasting bug, a truncated epsilon, outputs never
-written); SPEC.md names them.
+written) of the authors' code.
 """
 
 from __future__ import annotations

@@ -21,7 +21,6 @@ import concurrent.futures as cf
 import importlib
 import multiprocessing
 import os
-import platform
 import queue
 import socket
 import traceback
@@ -61,19 +60,13 @@ def resolve_trainer(trainer: Trainer) -> Callable[..., list[RunResult]]:
 
 
 def environment() -> dict:
-    """Versions, JAX device and host of the process that trained a population."""
+    """Versions (packages, git commit, device kind and count: :mod:`.provenance`), JAX
+    backend and host of the process that trained a population."""
     import jax
-    import numpy
 
-    import coagentnet
+    from coagentnet.sweeps.provenance import versions
 
-    versions = {
-        "coagentnet": coagentnet.__version__,
-        "jax": jax.__version__,
-        "numpy": numpy.__version__,
-        "python": platform.python_version(),
-    }
-    return {"versions": versions, "device": jax.default_backend(), "host": socket.gethostname()}
+    return {"versions": versions(), "device": jax.default_backend(), "host": socket.gethostname()}
 
 
 @dataclass(frozen=True)

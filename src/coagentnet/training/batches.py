@@ -55,7 +55,7 @@ class EpochBatches:
 
 @dataclass(frozen=True)
 class StreamBatches:
-    """The correlated online-regression stream, generated lazily per member (SPEC.md 5).
+    """The correlated online-regression stream, generated lazily per member (``data.stream``).
 
     One pass in order, no shuffling; the member's state is the walking mean, so memory does
     not depend on the stream's length. All updates form one epoch.

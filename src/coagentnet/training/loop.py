@@ -1,4 +1,4 @@
-"""The one training loop: a population of P networks trained side by side (DESIGN.md section 1).
+"""The one training loop: a population of P networks trained side by side.
 
 Each member has its own seed (hence parameters, data order and sampling noise) and its own
 scalar hyperparameters (``POPULATION_SCALARS``). One jitted program runs a ``lax.scan`` over
@@ -213,6 +213,7 @@ def train_population(
     on_end: Callable[[dict], None] | None = None,
     keep_params: bool = False,
     checkpoint: Checkpointer | None = None,
+    on_evaluation: Callable[[int, list[dict[str, float]]], None] | None = None,
 ) -> list[RunResult]:
     """Train P = len(configs) networks as one population; member i uses configs[i], seeds[i].
 
@@ -231,6 +232,12 @@ def train_population(
     boundaries (:mod:`coagentnet.training.checkpoint`); the results are bitwise those of a run
     that was never interrupted. The caller deletes it (``checkpoint.clear()``) once the results
     are safe.
+
+    ``on_evaluation(step, members)`` is called after every evaluation, in order (step 0, the
+    untrained networks, first; after a resume, from the first evaluation not yet saved):
+    ``members[i]`` maps ``"<split>/<metric>"`` (``"/<layer>"`` appended for per-layer metrics)
+    to member i's values at that step, the keys of :attr:`RunResult.final` (``{}`` for a
+    member that stopped at an earlier divergence). Live curves: a TensorBoard writer, a plot.
     """
     check_population(configs, seeds)
     cfg = configs[0]
@@ -256,6 +263,7 @@ def train_population(
         evals = {s: {k: v[:, j] for k, v in by_split.items()} for j, s in enumerate(trainer.splits)}
         if train_metrics is not None:
             evals["training"] = jax.device_get(train_metrics)
+        seen: list[dict[str, float]] = [{} for _ in range(P)]  # this evaluation's values
         for i in range(P):
             if stopped[i]:
                 continue
@@ -263,8 +271,11 @@ def train_population(
                 member_rows = _rows(step, split, metrics, i)
                 rows[i].extend(member_rows)
                 for _, sp, name, layer, value in member_rows:
-                    final[i][f"{sp}/{name}" + ("" if layer is None else f"/{layer}")] = value
+                    seen[i][f"{sp}/{name}" + ("" if layer is None else f"/{layer}")] = value
+            final[i].update(seen[i])
             stopped[i] = diverged[i]
+        if on_evaluation is not None:
+            on_evaluation(step, seen)
 
     start = time.perf_counter()
     state = layout.place(programs.init(keys, hyper))

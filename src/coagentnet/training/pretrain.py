@@ -1,5 +1,5 @@
 """Pretraining: train the backprop MLP, copy its weights into the coagent network, go on
-with the coagent rule (SPEC.md section 4; the authors' regression study, Gupta et al. 2021).
+with the coagent rule (the authors' regression study, Gupta et al. 2021).
 
 Phase 1 trains the deterministic MLP of the same architecture (``layers`` x ``units``) by
 backprop for ``pretrain_epochs`` epochs with the run's optimiser and learning rate. Its hidden
@@ -92,6 +92,7 @@ def run_phases(
     data=None,
     keep_params: bool = False,
     checkpoint=None,
+    on_evaluation: Callable | None = None,
 ) -> tuple[list[RunResult], list[RunResult]]:
     """Train both phases; return their results separately (phase 1, phase 2)."""
     ended: dict = {}
@@ -102,6 +103,7 @@ def run_phases(
         data=data,
         on_end=lambda state: ended.setdefault("state", state),
         checkpoint=None if checkpoint is None else checkpoint.phase("pretrain"),
+        on_evaluation=on_evaluation,
     )
     ema_seed = None
     if configs[0].baseline == "ema":  # the authors seeded it with backprop's loss
@@ -114,8 +116,20 @@ def run_phases(
         on_init=lambda state: copy_weights(state, ended["state"], ema_seed),
         keep_params=keep_params,
         checkpoint=checkpoint,
+        on_evaluation=None if on_evaluation is None else _after(first[0].updates, on_evaluation),
     )
     return first, second
+
+
+def _after(offset: int, on_evaluation: Callable) -> Callable:
+    """The fine-tuning phase's evaluations as :func:`merge` numbers them: steps continue from
+    the pretraining phase's last, whose final evaluation is its step 0 (not repeated)."""
+
+    def shifted(step: int, members: list) -> None:
+        if step > 0:
+            on_evaluation(step + offset, members)
+
+    return shifted
 
 
 def merge(cfg: Config, first: RunResult, second: RunResult) -> RunResult:
@@ -144,11 +158,12 @@ def pretrain_population(
     data=None,
     keep_params: bool = False,
     checkpoint=None,
+    on_evaluation: Callable | None = None,
 ) -> list[RunResult]:
     """Train a population with backprop pretraining; the same contract as ``train_population``
     (:func:`coagentnet.training.run.run_population` chooses this when ``pretrain_epochs > 0``)."""
     first, second = run_phases(
         configs, seeds, progress=progress, data=data, keep_params=keep_params,
-        checkpoint=checkpoint,
+        checkpoint=checkpoint, on_evaluation=on_evaluation,
     )
     return [merge(c, a, b) for c, a, b in zip(configs, first, second, strict=True)]

@@ -35,3 +35,25 @@ class RunResult:
     wall_time_s: float = 0.0
     compile_time_s: float = 0.0
     params: dict | None = None
+
+    def to_frame(self):
+        """The metrics as a pandas DataFrame in long format: columns ``step, split, metric,
+        layer, value`` (``layer`` is ``<NA>`` for whole-network metrics) plus ``seed``."""
+        frame = metric_rows_frame(self.metrics)
+        frame.insert(0, "seed", self.seed)
+        return frame
+
+
+METRIC_COLUMNS = ("step", "split", "metric", "layer", "value")
+
+
+def metric_rows_frame(rows: list[MetricRow]):
+    """Metric rows ``(step, split, metric, layer, value)`` as a pandas DataFrame."""
+    import pandas as pd
+
+    frame = pd.DataFrame(list(rows), columns=list(METRIC_COLUMNS))
+    frame["layer"] = frame["layer"].astype("Int64")  # None for whole-network metrics
+    frame["step"] = frame["step"].astype("int64")
+    frame["value"] = frame["value"].astype("float64")
+    return frame
+

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 
 from coagentnet.config import Config
 from coagentnet.training.checkpoint import Checkpointer
+from coagentnet.training.compile_cache import enable_compile_cache
 from coagentnet.training.loop import check_population, train_population
 from coagentnet.training.pretrain import pretrain_population
 from coagentnet.training.results import RunResult
@@ -25,19 +26,23 @@ def run_population(
     data=None,
     keep_params: bool = False,
     checkpoint: Checkpointer | None = None,
+    on_evaluation: Callable[[int, list[dict[str, float]]], None] | None = None,
 ) -> list[RunResult]:
     """Train P = len(configs) networks as one population; member i uses configs[i], seeds[i].
 
     The contract of :func:`~coagentnet.training.loop.train_population` (configs share
     :meth:`Config.static_key`; ``progress(updates)`` after each epoch; ``data`` overrides
-    loading the data set; ``keep_params``; ``checkpoint`` to resume from and save to), for every
-    config, pretraining included.
+    loading the data set; ``keep_params``; ``checkpoint`` to resume from and save to;
+    ``on_evaluation(step, members)`` after every evaluation, for live curves), for every
+    config, pretraining included (its evaluations first, steps continuing into fine-tuning).
+    The JAX compilation cache is switched on first (:mod:`coagentnet.training.compile_cache`).
     """
     check_population(configs, seeds)
+    enable_compile_cache()
     run = pretrain_population if configs[0].pretrain_epochs > 0 else train_population
     return run(
         configs, seeds, progress=progress, data=data, keep_params=keep_params,
-        checkpoint=checkpoint,
+        checkpoint=checkpoint, on_evaluation=on_evaluation,
     )
 
 

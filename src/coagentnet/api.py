@@ -1,0 +1,59 @@
+"""The library's front door: what ``import coagentnet`` offers, importable one by one.
+
+Every name here is re-exported lazily by :mod:`coagentnet` (``coagentnet.train`` ...), so
+``import coagentnet`` stays cheap: JAX loads on the first training call, pandas on the first
+frame.
+
+Quick start::
+
+    import coagentnet as cn
+
+    cfg = cn.Config(dataset="digits", rule="reinforce", units=16, epochs=2)
+    result = cn.train(cfg, seed=0)
+    result.final["test/accuracy"]
+    result.to_frame()                      # long metrics as a DataFrame
+
+A rule of your own: ``cn.register_rule("my_rule", make, policy_gradient=True, baselines=None)``
+with ``make(cfg, problem) -> Rule`` (:mod:`coagentnet.rules.base`); then
+``cn.Config(rule="my_rule", baseline="ema")`` validates and trains like a built-in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from coagentnet.training.results import metric_rows_frame
+
+__all__ = ["metric_rows_frame", "metrics_frame", "open_store", "runs_frame"]
+
+
+def open_store(path: str | Path, *, readonly: bool = True):
+    """Open a results store (the SQLite file of ``coagentnet sweep`` or ``train --store``).
+
+    Read-only by default. Use it as a context manager; pass it to :func:`runs_frame` and
+    :func:`metrics_frame`. Raises :class:`coagentnet.sweeps.store.StoreError` if the file is
+    not a store, ``FileNotFoundError`` if it does not exist (read-only).
+    """
+    from coagentnet.sweeps.store import Store
+
+    path = Path(path)
+    if readonly and not path.exists():
+        raise FileNotFoundError(f"no store at {path}")
+    return Store(path, readonly=readonly)
+
+
+def runs_frame(store, ids: Sequence[str] | None = None):
+    """One row per complete run of a store (a :class:`Store` or a path): ``run`` id, ``seed``,
+    ``status``, ``diverged``, timings, ``device``, ``versions`` and every config field."""
+    from coagentnet.analysis.frames import load
+
+    return load(store, ids).runs
+
+
+def metrics_frame(store, ids: Sequence[str] | None = None):
+    """Every metric of the complete runs of a store in long format: ``run, step, split,
+    metric, layer, value`` (join with :func:`runs_frame` on ``run``)."""
+    from coagentnet.analysis.frames import load
+
+    return load(store, ids).metrics

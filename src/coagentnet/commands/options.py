@@ -1,0 +1,115 @@
+"""Conventions every verb shares: how a float is written on the command line, how defaults
+show in ``--help``, and what ``-q`` / ``-v`` mean.
+
+Floats: a plain number (``0.001``, ``1e-3``) or a power of two, ``2^k`` or ``2**k`` with an
+integer k (``2^-6``), the way the docs and sweep files speak of learning rates. Training runs
+in float32, so a value float32 cannot hold (``2^1000``, ``2^-1000``, ``inf``) is refused rather
+than silently becoming inf or 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import re
+
+import numpy as np
+
+#: ``2^k`` / ``2**k`` with an optional sign on k.
+_POWER = re.compile(r"^\s*2\s*(?:\^|\*\*)\s*(?P<k>[-+]?\d+)\s*$")
+_FLOAT32 = np.finfo(np.float32)
+
+
+def parse_float(text: str) -> float:
+    """``text`` as a float: a number or ``2^k`` / ``2**k``. ``ValueError`` (one line) if it is
+    neither, or if float32 cannot hold it (it overflows or underflows to 0)."""
+    text = str(text).strip()
+    match = _POWER.match(text)
+    if match:
+        k = int(match["k"])
+        if not _FLOAT32.minexp <= k <= _FLOAT32.maxexp - 1:
+            raise ValueError(
+                f"{text!r}: 2^{k} is outside float32's range (2^{_FLOAT32.minexp} .. "
+                f"2^{_FLOAT32.maxexp - 1})"
+            )
+        return 2.0**k
+    if "^" in text or "**" in text:
+        raise ValueError(f"{text!r}: a power of two is written 2^k or 2**k with an integer k")
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{text!r}: expected a number or 2^k") from None
+    if value != 0 and not float(_FLOAT32.tiny) <= abs(value) <= float(_FLOAT32.max):
+        raise ValueError(f"{text!r}: outside float32's range")
+    return value
+
+
+def float_option(text: str) -> float:
+    """``parse_float`` as an argparse ``type=``: its error becomes argparse's one-line usage
+    error (exit 2)."""
+    try:
+        return parse_float(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+float_option.__name__ = "float"  # argparse names the type in its message
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Shows every option's default. An option whose default is ``None`` says what not giving
+    it means in its own help (``default: ...``); a flag shows ``default: off``."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if "default" in text or action.default is argparse.SUPPRESS or not action.option_strings:
+            return text
+        if isinstance(action, argparse._HelpAction | argparse._VersionAction):
+            return text
+        if action.nargs == 0:
+            return f"{text} (default: {'on' if action.default else 'off'})"
+        if action.default is None:
+            return f"{text} (default: not set)"
+        return f"{text} (default: %(default)s)"
+
+
+def add_verbosity(parser: argparse.ArgumentParser, default=0) -> None:
+    """``-q`` / ``-v``; a verb's parser gets ``default=SUPPRESS`` so that ``coagentnet -q
+    train`` and ``coagentnet train -q`` both work."""
+    group = parser.add_mutually_exclusive_group()
+    quiet = "only warnings and errors on stderr (default: progress and notes too)"
+    group.add_argument("-q", "--quiet", action="store_const", const=-1, dest="verbosity",
+                       default=default, help=quiet)  # fmt: skip
+    group.add_argument("-v", "--verbose", action="store_const", const=1, dest="verbosity",
+                       default=default, help="debug messages too (default: none)")  # fmt: skip
+
+
+def setup_logging(verbosity: int) -> None:
+    """Messages of the ``coagentnet`` loggers go to stderr as ``coagentnet: message``;
+    ``-q`` keeps warnings and errors, ``-v`` adds debug messages."""
+    level = {-1: logging.WARNING, 0: logging.INFO, 1: logging.DEBUG}[verbosity]
+    log = logging.getLogger("coagentnet")
+    log.setLevel(level)
+    if not log.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("coagentnet: %(message)s"))
+        log.addHandler(handler)
+
+
+#: The first bytes of every SQLite database file.
+_SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def is_store_file(path) -> bool:
+    """Whether ``path`` is a results store (an SQLite file) rather than a sweep file, so that
+    ``status`` / ``export`` take either."""
+    from pathlib import Path
+
+    path = Path(path)
+    if path.suffix in (".sqlite", ".db"):
+        return True
+    try:
+        with path.open("rb") as f:
+            return f.read(len(_SQLITE_HEADER)) == _SQLITE_HEADER
+    except OSError:
+        return False

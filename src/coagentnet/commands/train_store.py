@@ -1,0 +1,71 @@
+"""``coagentnet train --store PATH``: the runs of a ``train`` command recorded in a results
+store, through the one sweep driver (:func:`coagentnet.sweeps.driver.run_missing`), so that
+``status``, ``export`` and ``report`` read them like a sweep's and a repeated command resumes
+(complete runs are skipped)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shlex
+import sys
+from pathlib import Path
+
+from coagentnet.config import Config
+from coagentnet.training.results import RunResult
+
+log = logging.getLogger("coagentnet.train")
+#: The meta key naming the train command that last wrote a store.
+META_KEY = "train"
+
+
+def train_into_store(
+    configs: list[Config], seeds: list[int], path: Path, *, progress: bool = True
+) -> tuple[dict[Config, list[RunResult]], int]:
+    """Run the (config, seed) runs missing from the store at ``path`` (created if need be);
+    return every run's result read back from the store, by config, and the failed count."""
+    from coagentnet.commands.common import Progress, open_store
+    from coagentnet.sweeps import backends
+    from coagentnet.sweeps.driver import run_missing
+    from coagentnet.sweeps.plan import make_run
+    from coagentnet.sweeps.sweepfile import Sweep
+
+    runs = tuple(make_run(cfg, seed) for cfg in configs for seed in seeds)
+    sweep = Sweep(name=path.stem, runs=runs)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open_store(path) as store:
+        store.set_meta(META_KEY, json.dumps({"command": _command()}))
+        summary = run_missing(
+            sweep,
+            store,
+            lambda: backends.LocalBackend(backends.DEFAULT_TRAINER),
+            Progress if progress else None,
+            on_plan=lambda s: log.info(
+                "train: %d runs, %d already in %s, %d to run in %d populations",
+                s.runs, s.complete, path, s.todo, s.populations,
+            ),
+        )
+        records = store.runs([r.id for r in runs])
+    for error in dict.fromkeys(summary.errors):
+        log.error("error: %s", error)
+    results: dict[Config, list[RunResult]] = {cfg: [] for cfg in configs}
+    for rec in records:
+        if rec["status"] not in ("done", "diverged"):
+            continue
+        cfg = Config(**rec["config"])
+        results.setdefault(cfg, []).append(
+            RunResult(
+                config=cfg,
+                seed=rec["seed"],
+                diverged=rec["status"] == "diverged",
+                final=rec["final"],
+                updates=rec["updates"] or 0,
+                wall_time_s=rec["wall_time_s"] or 0.0,
+                compile_time_s=rec["compile_time_s"] or 0.0,
+            )
+        )
+    return {c: r for c, r in results.items() if r}, summary.failed
+
+
+def _command() -> str:
+    return "coagentnet " + " ".join(shlex.quote(a) for a in sys.argv[1:])
