@@ -1,7 +1,7 @@
 """``coagentnet train --store PATH``: the runs of a ``train`` command recorded in a results
 store, through the one sweep driver (:func:`coagentnet.sweeps.driver.run_missing`), so that
 ``status``, ``export`` and ``report`` read them like a sweep's and a repeated command resumes
-(complete runs are skipped)."""
+(complete runs are skipped, an interrupted population continues from its checkpoint)."""
 
 from __future__ import annotations
 
@@ -24,14 +24,20 @@ def train_into_store(
 ) -> tuple[dict[Config, list[RunResult]], int]:
     """Run the (config, seed) runs missing from the store at ``path`` (created if need be);
     return every run's result read back from the store, by config, and the failed count."""
-    from coagentnet.commands.common import Progress, open_store
+    from coagentnet.commands.common import Progress, UsageError, open_store
     from coagentnet.sweeps import backends
     from coagentnet.sweeps.driver import run_missing
     from coagentnet.sweeps.plan import make_run
     from coagentnet.sweeps.sweepfile import Sweep
+    from coagentnet.training.checkpoint import CheckpointPolicy, check_writable, checkpoint_dir
 
     runs = tuple(make_run(cfg, seed) for cfg in configs for seed in seeds)
     sweep = Sweep(name=path.stem, runs=runs)
+    try:  # an interrupted train --store resumes from its populations' checkpoints
+        check_writable(checkpoint_dir(path))
+    except OSError as err:
+        raise UsageError(f"--store: {err}") from None
+    options = backends.TrainOptions(CheckpointPolicy(str(checkpoint_dir(path))))
     path.parent.mkdir(parents=True, exist_ok=True)
     with open_store(path) as store:
         store.set_meta(META_KEY, json.dumps({"command": _command()}))
@@ -44,6 +50,7 @@ def train_into_store(
                 "train: %d runs, %d already in %s, %d to run in %d populations",
                 s.runs, s.complete, path, s.todo, s.populations,
             ),
+            options=options,
         )
         records = store.runs([r.id for r in runs])
     for error in dict.fromkeys(summary.errors):
