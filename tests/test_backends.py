@@ -13,9 +13,9 @@ from coagentnet.sweeps.backends import (
     LocalBackend,
     ProcessBackend,
     RayBackend,
-    execute,
     run_population,
 )
+from coagentnet.sweeps.execute import execute
 from coagentnet.sweeps.plan import Population, plan
 from coagentnet.sweeps.store import Store
 from coagentnet.sweeps.sweepfile import parse

@@ -12,7 +12,8 @@ import time
 from collections.abc import Callable
 
 from coagentnet.sweeps import plan
-from coagentnet.sweeps.backends import Summary, TrainOptions, execute
+from coagentnet.sweeps.backends import TrainOptions
+from coagentnet.sweeps.execute import Summary, execute
 from coagentnet.sweeps.store import COMPLETE, Store
 from coagentnet.sweeps.sweepfile import Sweep
 
@@ -36,7 +37,7 @@ def run_missing(
     ``progress(total)`` (optional) makes a progress object with ``updates(n)``, ``runs(n)``
     and ``close()``. ``max_population`` defaults to the sweep file's. ``on_plan(summary)``
     is told the counts (``runs``, ``complete``, ``busy``, ``todo``, ``populations``) before
-    anything runs. ``options`` and ``params_dir``: see :func:`~coagentnet.sweeps.backends.execute`
+    anything runs. ``options`` and ``params_dir``: see :func:`~coagentnet.sweeps.execute.execute`
     (checkpoints to resume a killed population mid-way; final parameters kept).
     """
     start = time.perf_counter()
