@@ -26,8 +26,9 @@ class UsageError(ValueError):
 def _user_errors() -> tuple[type[BaseException], ...]:
     from coagentnet.config import ConfigError
     from coagentnet.data import DataError
+    from coagentnet.store import StoreError
 
-    return (ConfigError, DataError, UsageError)
+    return (ConfigError, DataError, StoreError, UsageError)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -45,21 +46,26 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    if argv is None:  # a real command line (not a library call): one JAX device per CPU core
-        from coagentnet.devices import use_cpu_cores
-
-        use_cpu_cores()
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    module = importlib.import_module(f"coagentnet.commands.{args.verb}")
+    program = argv is None  # a real command line, not a library call
+    named = next((w for w in (sys.argv[1:] if program else argv) if w in VERBS), None)
+    verb = f"coagentnet {named}" if named else "coagentnet"
     try:
+        if program:  # one JAX device per CPU core
+            from coagentnet.devices import use_cpu_cores
+
+            use_cpu_cores()
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        module = importlib.import_module(f"coagentnet.commands.{args.verb}")
         return int(module.run(args) or 0)
-    except _user_errors() as err:
-        print(f"coagentnet {args.verb}: error: {err}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
-        print(f"coagentnet {args.verb}: interrupted", file=sys.stderr)
+        print(f"{verb}: interrupted", file=sys.stderr)
         return 130
+    except Exception as err:
+        if not isinstance(err, _user_errors()):
+            raise
+        print(f"{verb}: error: {err}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -9,7 +9,10 @@ are fed to the vmapped program as arrays, never baked in.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, fields
+
+from coagentnet.validate import MAX_INT, MAX_SEED
 
 RULES = (
     "backprop",
@@ -37,6 +40,8 @@ EVAL_MODES = ("greedy", "sampled")
 
 #: The correlated online-regression stream (generated, not loaded).
 STREAM = "correlated"
+#: Data sets read from files, the only ones a ``data_dir`` applies to.
+FILE_DATASETS = ("mnist", "fashion-mnist", "mnist-test10k")
 
 #: Scalar hyperparameters that may vary inside one population (vmapped, not compiled in).
 POPULATION_SCALARS = ("lr", "unit_std", "critic_ratio", "ema_decay", "epsilon")
@@ -194,6 +199,11 @@ def _check_types(cfg: Config) -> None:
         # bool is an int subclass; reject it where a number is expected.
         if isinstance(value, bool) and kind != "bool" or not isinstance(value, expected):
             raise ConfigError(f"{f.name}: expected {kind}, got {type(value).__name__} {value!r}")
+        # inf passes every "> 0" test below and nan fails them obscurely: refuse both here.
+        if kind == "float" and not math.isfinite(value):
+            raise ConfigError(f"{f.name}: must be a finite number, got {value!r}")
+        if kind == "int" and not -MAX_INT <= value <= MAX_INT:  # JAX shapes and counts: int32
+            raise ConfigError(f"{f.name}: must be at most {MAX_INT}, got {value!r}")
 
 
 def validate(cfg: Config) -> None:
@@ -202,6 +212,12 @@ def validate(cfg: Config) -> None:
     from coagentnet.data import DATASETS
 
     _choice("dataset", cfg.dataset, DATASETS + (STREAM,))
+    if not 0 <= cfg.split_seed <= MAX_SEED:
+        raise ConfigError(f"split_seed: must be in [0, {MAX_SEED}], got {cfg.split_seed!r}")
+    if cfg.data_dir is not None and cfg.dataset not in FILE_DATASETS:
+        raise ConfigError(
+            f"data_dir: {cfg.dataset!r} is not read from files (only {', '.join(FILE_DATASETS)})"
+        )
     _choice("rule", cfg.rule, RULES)
     _choice("unit_type", cfg.unit_type, UNIT_TYPES)
     _choice("value_map", cfg.value_map, VALUE_MAPS)

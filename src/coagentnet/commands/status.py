@@ -3,8 +3,6 @@ diverged or failed (a run whose sweep process died counts as pending)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 #: Failed runs listed with their error, at most.
 _SHOW_ERRORS = 5
 
@@ -18,19 +16,18 @@ def add_parser(subparsers) -> None:
 
 def run(args) -> int:
     from coagentnet import sweepfile
-    from coagentnet.commands.sweep import default_store, open_store
+    from coagentnet.cli import UsageError
+    from coagentnet.commands.sweep import open_store, store_option
     from coagentnet.store import STATUSES
 
     sweep = sweepfile.load(args.file, preset=args.preset)
-    path = Path(args.store) if args.store else default_store(sweep.name)
+    path = store_option(args.store, sweep.name)
     ids = [r.id for r in sweep.runs]
-    errors: dict[str, str] = {}
-    if path.exists():
-        with open_store(path, readonly=True) as store:
-            counts = store.counts(ids)
-            errors = store.errors(ids)
-    else:
-        counts = dict.fromkeys(STATUSES, 0) | {"pending": len(ids)}
+    if not path.exists():  # a mistyped --store must not read as "all pending"
+        raise UsageError(f"no results: {path} does not exist (run 'coagentnet sweep' first)")
+    with open_store(path, readonly=True) as store:
+        counts = store.counts(ids)
+        errors = store.errors(ids)
     parts = ", ".join(f"{k} {counts[k]}" for k in STATUSES)
     print(f"{sweep.name}: {len(ids)} runs: {parts} (store {path})")
     for run_id, text in list(errors.items())[:_SHOW_ERRORS]:
