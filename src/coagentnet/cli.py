@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
+import signal
 import sys
+import threading
 
 #: Verb name -> module under coagentnet.commands. Listed explicitly: no import-time registration.
 VERBS = ("train", "sweep", "status", "export", "reproduce", "report", "bench")
@@ -45,8 +48,56 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Interrupts:
+    """SIGINT for a real command line: raise KeyboardInterrupt, and raise it again until
+    :func:`main` has caught one.
+
+    Python drops an exception raised inside a garbage-collector callback or a ``__del__``
+    (JAX's ``_xla_gc_callback`` is one: "Exception ignored in ..."), and the sweep would then
+    run on to exit 0. So the first Ctrl-C also starts a thread that re-sends SIGINT every
+    quarter second until :meth:`caught` says the interrupt reached ``main``. An interrupt
+    that lands inside an import is held back until the import is done: numpy and jaxlib turn
+    it into an ImportError (a traceback) and leave half-built modules behind.
+    """
+
+    RESEND_S = 0.25
+
+    def __init__(self):
+        self.seen = threading.Event()
+        self.done = threading.Event()
+        signal.signal(signal.SIGINT, self._handler)
+
+    def _handler(self, signum, frame):
+        if self.done.is_set():
+            return
+        if not self.seen.is_set():
+            self.seen.set()
+            threading.Thread(target=self._resend, daemon=True).start()
+        if _importing(frame):
+            return  # the resend thread delivers it again in a moment
+        raise KeyboardInterrupt
+
+    def _resend(self) -> None:
+        while not self.done.wait(self.RESEND_S):
+            os.kill(os.getpid(), signal.SIGINT)
+
+    def caught(self) -> None:
+        self.done.set()
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # cleanup from here on is not interrupted
+
+
+def _importing(frame) -> bool:
+    while frame is not None:
+        if frame.f_code.co_filename.startswith("<frozen importlib"):
+            return True
+        frame = frame.f_back
+    return False
+
+
 def main(argv: list[str] | None = None) -> int:
     program = argv is None  # a real command line, not a library call
+    interrupts = _Interrupts() if program else None
+    # The verb for messages before the command line is parsed (an interrupt during imports).
     named = next((w for w in (sys.argv[1:] if program else argv) if w in VERBS), None)
     verb = f"coagentnet {named}" if named else "coagentnet"
     try:
@@ -57,15 +108,34 @@ def main(argv: list[str] | None = None) -> int:
         parser = build_parser()
         args = parser.parse_args(argv)
         module = importlib.import_module(f"coagentnet.commands.{args.verb}")
-        return int(module.run(args) or 0)
+        code = int(module.run(args) or 0)
+        if interrupts is None:
+            return code
+        if not interrupts.seen.is_set():
+            interrupts.caught()  # the work is done: a late Ctrl-C must not break the exit
+            return code
+        raise KeyboardInterrupt  # one was swallowed on the way: the run was still cut short
     except KeyboardInterrupt:
+        if interrupts is not None:
+            interrupts.caught()
         print(f"{verb}: interrupted", file=sys.stderr)
-        return 130
+        return _exit(130, program)
     except Exception as err:
         if not isinstance(err, _user_errors()):
             raise
         print(f"{verb}: error: {err}", file=sys.stderr)
         return 2
+
+
+def _exit(code: int, program: bool) -> int:
+    """Leave at once after an interrupt: the stores are closed by now, and letting JAX's
+    threads run into interpreter shutdown mid-computation can crash (a segfault after
+    "interrupted")."""
+    if program:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
 
 
 if __name__ == "__main__":
