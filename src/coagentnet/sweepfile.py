@@ -313,6 +313,8 @@ def _axis(values: object, path: str) -> list:
     if isinstance(values, dict):
         if set(values) != {"pow2"}:
             extra = sorted(set(map(str, values)) - {"pow2"})
+            if not extra:  # {}
+                raise SweepError(f"{path}: expected a list of values or {{pow2: [low, high]}}")
             raise SweepError(_unknown(f"{path}.{extra[0]}", extra[0], ("pow2",)))
         spec = values["pow2"]
         if not (isinstance(spec, list) and len(spec) in (2, 3)):
