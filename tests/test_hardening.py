@@ -241,3 +241,18 @@ def test_diverged_run_counts_only_its_updates():
     assert bad.diverged and not ok.diverged
     assert ok.updates == 99  # 3 epochs of 1079 // 32 updates
     assert bad.updates == max(row[0] for row in bad.metrics) < 99
+
+
+def test_usage_errors_are_one_line_in_a_real_process(tmp_path):
+    # run as ``python -m coagentnet.cli`` the module is __main__: its UsageError is a copy
+    (tmp_path / "s.yaml").write_text("base: {units: 4}\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "coagentnet.cli", "sweep", "s.yaml", "--workers", "2"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=dict(os.environ, COAGENTNET_CPU_DEVICES="1"),
+        timeout=120,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr == "coagentnet sweep: error: --workers: only with --backend process or ray\n"

@@ -27,11 +27,12 @@ class UsageError(ValueError):
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:
+    from coagentnet.cli import UsageError as Usage  # not __main__'s copy (python -m)
     from coagentnet.config import ConfigError
     from coagentnet.data import DataError
     from coagentnet.store import StoreError
 
-    return (ConfigError, DataError, StoreError, UsageError)
+    return (ConfigError, DataError, StoreError, Usage)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -66,6 +67,13 @@ class _Interrupts:
         self.seen = threading.Event()
         self.done = threading.Event()
         signal.signal(signal.SIGINT, self._handler)
+        self._hook = sys.unraisablehook
+        sys.unraisablehook = self._unraisable
+
+    def _unraisable(self, info) -> None:
+        if isinstance(info.exc_value, KeyboardInterrupt):
+            return  # dropped in a gc callback: no "Exception ignored" text, it comes again
+        self._hook(info)
 
     def _handler(self, signum, frame):
         if self.done.is_set():

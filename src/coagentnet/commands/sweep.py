@@ -100,8 +100,6 @@ def run(args) -> int:
         value = getattr(args, flag)
         if value is not None and value < 1:
             raise UsageError(f"--{flag.replace('_', '-')}: must be >= 1, got {value}")
-    if args.memory_mb is not None and args.memory_mb <= 0:
-        raise UsageError(f"--memory-mb: must be > 0, got {args.memory_mb}")
     # An option the chosen backend would ignore is a mistake the user should hear about.
     only = {"address": "ray", "cpus_per_task": "ray", "gpus_per_task": "ray"}
     if args.backend == "local":
