@@ -44,9 +44,10 @@ _TABLES = {
 }
 #: A run's status as readers should trust it: a done/diverged row whose ``final`` is not a
 #: JSON object or that has no metrics (a damaged store) is not complete, and is run again.
-_STATUS = (
-    "CASE WHEN status IN ('done', 'diverged') AND (final IS NULL OR NOT json_valid(final) "
-    "OR json_type(final) != 'object' OR NOT EXISTS (SELECT 1 FROM metrics WHERE run = runs.id)) "
+_STATUS = (  # (json_type raises on malformed JSON: only asked once json_valid said yes)
+    "CASE WHEN status IN ('done', 'diverged') AND ("
+    "CASE WHEN json_valid(final) THEN json_type(final) != 'object' ELSE 1 END "
+    "OR NOT EXISTS (SELECT 1 FROM metrics WHERE run = runs.id)) "
     "THEN 'pending' ELSE status END"
 )
 
