@@ -294,8 +294,10 @@ def test_download_tries_next_mirror(isolated):
 def test_missing_everywhere_offline_is_one_clear_line(isolated, monkeypatch):
     source = fake_source(isolated / "mirror", {f"{s}.gz": b"" for s in STEMS})
     monkeypatch.setenv(sources.OFFLINE_ENV, "1")
+    # (an explicit data_dir never falls back: tests/test_hardening.py; the variable is searched)
+    monkeypatch.setenv(sources.DATA_DIR_ENV, str(isolated / "mine"))
     with pytest.raises(DataError) as info:
-        sources.find_files(source, STEMS, isolated / "mine")
+        sources.find_files(source, STEMS, None)
     msg = str(info.value)
     assert "\n" not in msg
     assert str(isolated / "mine") in msg and "download disabled" in msg and "make it" in msg

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 from dataclasses import dataclass, fields
 
 from coagentnet import study_options
@@ -18,6 +19,7 @@ from coagentnet.errors import ConfigError
 from coagentnet.model.baselines import BASELINES
 from coagentnet.model.units import UNIT_TYPES
 from coagentnet.rules import registry
+from coagentnet.validate import MAX_INT, MAX_SEED
 
 VALUE_MAPS = ("index", "unit", "symmetric")
 OPTIMIZERS = ("rmsprop", "adam", "sgd")
@@ -29,6 +31,8 @@ EVAL_MODES = ("greedy", "sampled")
 
 #: The correlated online-regression stream (generated, not loaded).
 STREAM = "correlated"
+#: Data sets read from files, the only ones a ``data_dir`` applies to.
+FILE_DATASETS = ("mnist", "fashion-mnist", "mnist-test10k")
 
 #: Scalar hyperparameters that may vary inside one population (vmapped, not compiled in).
 POPULATION_SCALARS = ("lr", "unit_std", "critic_ratio", "ema_decay", "epsilon")
@@ -204,12 +208,23 @@ def _check_types(cfg: Config) -> None:
             continue
         if not accepts(kind, value):
             raise ConfigError(f"{name}: expected {kind}, got {type(value).__name__} {value!r}")
+        # inf passes every "> 0" test below and nan fails them obscurely: refuse both here.
+        if kind == "float" and not math.isfinite(value):
+            raise ConfigError(f"{name}: must be a finite number, got {value!r}")
+        if kind == "int" and not -MAX_INT <= value <= MAX_INT:  # JAX shapes and counts: int32
+            raise ConfigError(f"{name}: must be at most {MAX_INT}, got {value!r}")
 
 
 def validate(cfg: Config) -> None:
     """Raise :class:`ConfigError` naming the first bad field."""
     _check_types(cfg)
     _choice("dataset", cfg.dataset, dataset_names() + (STREAM,))
+    if not 0 <= cfg.split_seed <= MAX_SEED:
+        raise ConfigError(f"split_seed: must be in [0, {MAX_SEED}], got {cfg.split_seed!r}")
+    if cfg.data_dir is not None and cfg.dataset not in FILE_DATASETS:
+        raise ConfigError(
+            f"data_dir: {cfg.dataset!r} is not read from files (only {', '.join(FILE_DATASETS)})"
+        )
     _choice("rule", cfg.rule, registry.rule_names())
     _choice("unit_type", cfg.unit_type, tuple(UNIT_TYPES))
     _choice("value_map", cfg.value_map, VALUE_MAPS)

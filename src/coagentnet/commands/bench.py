@@ -16,6 +16,7 @@ import subprocess
 import sys
 
 from coagentnet.commands.common import UsageError
+from coagentnet.validate import output_file
 
 DEVICES = ("auto", "cpu", "gpu")
 
@@ -84,7 +85,7 @@ def add_parser(subparsers) -> None:
 
 def _int_list(option: str, text: str, minimum: int = 1) -> list[int]:
     try:
-        values = [int(x) for x in text.split(",") if x.strip()]
+        values = [int(x) for x in text.split(",")]  # an empty item is a typo, not skipped
     except ValueError:
         raise UsageError(f"{option}: expected comma-separated integers, got {text!r}") from None
     if not values or any(v < minimum for v in values):
@@ -142,6 +143,8 @@ def run(args: argparse.Namespace) -> int:
     if args.eval_chunk is not None and args.eval_chunk <= 0:
         raise UsageError(f"--eval-chunk: must be > 0, got {args.eval_chunk}")
     tiles = [None] if args.member_tile is None else _int_list("--member-tile", args.member_tile, 0)
+    if args.json not in (None, "-"):  # checked now, not after the whole run
+        output_file(args.json, "--json", UsageError)
     device = resolve_device(args.device, args.inline)
     populations = (
         _int_list("--populations", args.populations)

@@ -16,6 +16,15 @@ def default_store(name: str) -> Path:
     return Path("results") / f"{name}.sqlite"
 
 
+def store_option(store: str | None, name: str) -> Path:
+    """The store a verb uses: ``--store`` (not empty), else the default for the sweep."""
+    if store is None:
+        return default_store(name)
+    if not store.strip():
+        raise UsageError("--store: empty path; give a .sqlite file")
+    return Path(store)
+
+
 def open_store(path: Path, readonly: bool = False):
     """Open a store; a file that is not one is a user error (one line, exit 2)."""
     import sqlite3
@@ -24,7 +33,9 @@ def open_store(path: Path, readonly: bool = False):
 
     try:
         return Store(path, readonly=readonly)
-    except (StoreError, sqlite3.Error, OSError) as err:
+    except StoreError:
+        raise  # its message names the store already
+    except (sqlite3.Error, OSError) as err:
         raise UsageError(f"cannot open store {path}: {err}") from None
 
 

@@ -24,15 +24,16 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    from coagentnet.commands.common import UsageError, default_store, open_store
+    from coagentnet.commands.common import UsageError, open_store, store_option
     from coagentnet.sweeps import sweepfile
     from coagentnet.sweeps.export import export_tables, write_csv, write_parquet
+    from coagentnet.validate import output_file, same_file
 
     if is_store_file(args.file):
         sweep, path = None, Path(args.file)
     else:
         sweep = sweepfile.load(args.file, preset=args.preset)
-        path = Path(args.store) if args.store else default_store(sweep.name)
+        path = store_option(args.store, sweep.name)
     if not path.exists():
         raise UsageError(f"no results: {path} does not exist (run 'coagentnet sweep' first)")
     suffix = "." + args.format
@@ -46,6 +47,12 @@ def run(args) -> int:
             ) from None
     out = Path(args.out) if args.out else path.with_suffix(suffix)
     runs_out = out.with_name(f"{out.stem}.runs{out.suffix or suffix}")
+    # Never write over the results themselves (--out st.sqlite, or a store named st.csv).
+    precious = [path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(args.file)]
+    for target in (out, runs_out):
+        if any(same_file(target, p) for p in precious):
+            raise UsageError(f"--out: {target} would overwrite the store or sweep file {path}")
+        output_file(target, "--out", UsageError)
     with open_store(path, readonly=True) as store:
         ids = list(store.statuses()) if sweep is None else [r.id for r in sweep.runs]
         runs, metrics = export_tables(store, ids)

@@ -8,7 +8,6 @@ selected settings and, if the learning rate varies, a sensitivity curve.
 
 from __future__ import annotations
 
-import json
 import shlex
 import sys
 from pathlib import Path
@@ -27,6 +26,7 @@ def run(args) -> int:
     from coagentnet.commands.common import UsageError
     from coagentnet.reproduce.report import build_report
     from coagentnet.reproduce.runner import read_meta
+    from coagentnet.validate import output_folder, read_timings
 
     src = Path(args.store)
     if src.is_dir():
@@ -42,10 +42,11 @@ def run(args) -> int:
         try:
             read_meta(path)
         except Exception as err:
-            raise UsageError(f"cannot read store {path}: {err}") from None
-    out = Path(args.out) if args.out else default_out
-    timings_path = out / "timings.json"
-    timings = json.loads(timings_path.read_text()) if timings_path.exists() else None
+            reason = str(err).removeprefix(f"store {path}: ")  # named once, below
+            raise UsageError(f"cannot read store {path}: {reason}") from None
+    option = "--out" if args.out else "report folder (choose one with --out)"
+    out = output_folder(args.out if args.out else default_out, option, UsageError)
+    timings = read_timings(out / "timings.json", UsageError)
     if timings:
         timings.pop("this_invocation", None)
     command = "coagentnet report " + " ".join(shlex.quote(a) for a in [str(src)])

@@ -59,6 +59,7 @@ def run(args) -> int:
     from coagentnet.reproduce.runner import run_study, store_path
     from coagentnet.reproduce.studies import experiments_dir
     from coagentnet.sweeps import backends
+    from coagentnet.validate import output_folder, read_timings
 
     studies = _studies(args.studies)
     if args.workers < 1:
@@ -66,7 +67,11 @@ def run(args) -> int:
     exp_dir = Path(args.experiments) if args.experiments else experiments_dir()
     if not exp_dir.is_dir():
         raise UsageError(f"no experiments folder at {exp_dir}; pass --experiments DIR")
-    out = Path(args.out) if args.out else Path("results") / "reproduce" / args.preset
+    out = output_folder(
+        Path(args.out) if args.out else Path("results") / "reproduce" / args.preset,
+        "--out",
+        UsageError,
+    )
     command = "coagentnet " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     if not sys.argv[0].endswith("coagentnet"):
         command = "coagentnet reproduce " + " ".join(args.studies) + f" --preset {args.preset}"
@@ -79,7 +84,7 @@ def run(args) -> int:
 
     progress = None if args.no_progress else Progress
     timings_path = out / "timings.json"
-    timings = json.loads(timings_path.read_text()) if timings_path.exists() else {}
+    timings = read_timings(timings_path, UsageError) or {}
     failed = False
     start = time.perf_counter()
     for st in studies:

@@ -21,22 +21,19 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    from coagentnet.commands.common import default_store, open_store
+    from coagentnet.commands.common import UsageError, open_store, store_option
     from coagentnet.sweeps import sweepfile
-    from coagentnet.sweeps.store import STATUSES
 
     if is_store_file(args.file):
         return _store_status(Path(args.file))
     sweep = sweepfile.load(args.file, preset=args.preset)
-    path = Path(args.store) if args.store else default_store(sweep.name)
+    path = store_option(args.store, sweep.name)
     ids = [r.id for r in sweep.runs]
-    errors: dict[str, str] = {}
-    if path.exists():
-        with open_store(path, readonly=True) as store:
-            counts = store.counts(ids)
-            errors = store.errors(ids)
-    else:
-        counts = dict.fromkeys(STATUSES, 0) | {"pending": len(ids)}
+    if not path.exists():  # a mistyped --store must not read as "all pending"
+        raise UsageError(f"no results: {path} does not exist (run 'coagentnet sweep' first)")
+    with open_store(path, readonly=True) as store:
+        counts = store.counts(ids)
+        errors = store.errors(ids)
     _print(sweep.name, len(ids), counts, errors, path)
     return 0
 

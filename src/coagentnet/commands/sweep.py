@@ -10,11 +10,12 @@ import os
 import sys
 from pathlib import Path
 
-from coagentnet.commands.common import Progress, default_store, open_store
+from coagentnet.commands.common import Progress, open_store, store_option
 from coagentnet.commands.options import float_option
 from coagentnet.config import POPULATION_SCALARS, varying_fields
 from coagentnet.sweeps.provenance import note_sweep_file
 from coagentnet.training.checkpoint import DEFAULT_INTERVAL_S
+from coagentnet.validate import nonnegative_float, positive_float
 
 
 def add_parser(subparsers) -> None:
@@ -33,10 +34,10 @@ def add_parser(subparsers) -> None:
     p.add_argument("--workers", type=int, help="populations at once (process: 2; ray: cluster)")
     p.add_argument("--address", help="Ray cluster address (ray backend); default: start one")
     p.add_argument(
-        "--cpus-per-task", type=float_option, default=1.0, help="Ray CPUs per population"
+        "--cpus-per-task", type=positive_float, help="Ray CPUs per population (default 1)"
     )
     p.add_argument(
-        "--gpus-per-task", type=float_option, default=0.0, help="Ray GPUs per population"
+        "--gpus-per-task", type=nonnegative_float, help="Ray GPUs per population (default 0)"
     )
     p.add_argument(
         "--max-population",
@@ -44,7 +45,7 @@ def add_parser(subparsers) -> None:
         type=int,
         help="most runs per population (1: each run alone); default: as memory allows",
     )
-    p.add_argument("--memory-mb", type=float_option, help="memory budget per population (MiB)")
+    p.add_argument("--memory-mb", type=positive_float, help="memory budget per population (MiB)")
     p.add_argument("--dry-run", action="store_true", help="print the plan; run nothing")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument(
@@ -66,6 +67,33 @@ def add_parser(subparsers) -> None:
     )
 
 
+def check_runs(runs, memory_bytes: int | None) -> None:
+    """What can only be checked with the data or the memory estimate, done once per distinct
+    setting before the store is touched (``train`` fails on these before any work too): the
+    data loads (a missing ``data_dir``, a truncated IDX file), each batch fits in the training
+    set, and one network fits in memory."""
+    from coagentnet.config import ConfigError
+    from coagentnet.sweeps.plan import check_fits
+
+    batches: dict[tuple, int] = {}
+    for config in {r.config.static_key(): r.config for r in runs}.values():
+        check_fits(config, memory_bytes)
+        if not config.is_stream:
+            key = (config.dataset, config.data_dir, config.split_seed, config.normalize)
+            batches[key] = max(batches.get(key, 0), config.batch_size)
+    if not batches:
+        return
+    from coagentnet.data import load_dataset
+
+    for (name, data_dir, split_seed, normalize), batch in batches.items():
+        data = load_dataset(name, data_dir=data_dir, split_seed=split_seed, normalize=normalize)
+        if batch > len(data.x_train):
+            raise ConfigError(
+                f"batch_size: {batch} exceeds the {name} training set ({len(data.x_train)} "
+                "examples)"
+            )
+
+
 def run(args) -> int:
     from coagentnet.commands.common import UsageError
     from coagentnet.sweeps import backends, plan, sweepfile
@@ -78,18 +106,22 @@ def run(args) -> int:
         value = getattr(args, flag)
         if value is not None and value < 1:
             raise UsageError(f"--{flag.replace('_', '-')}: must be >= 1, got {value}")
-    if args.memory_mb is not None and args.memory_mb <= 0:
-        raise UsageError(f"--memory-mb: must be > 0, got {args.memory_mb}")
-    if args.address and args.backend != "ray":
-        raise UsageError("--address: only with --backend ray")
+    # An option the chosen backend would ignore is a mistake the user should hear about.
+    only = {"address": "ray", "cpus_per_task": "ray", "gpus_per_task": "ray"}
+    if args.backend == "local":
+        only["workers"] = "process or ray"
+    for flag, backend in only.items():
+        if getattr(args, flag) is not None and args.backend not in backend.split(" or "):
+            raise UsageError(f"--{flag.replace('_', '-')}: only with --backend {backend}")
     every = args.checkpoint_every
     if not 0 <= every < float("inf"):
         raise UsageError(f"--checkpoint-every: must be a finite number >= 0, got {every}")
     trainer = os.environ.get(backends.TRAINER_ENV, backends.DEFAULT_TRAINER)
-    store_path = Path(args.store) if args.store else default_store(sweep.name)
+    store_path = store_option(args.store, sweep.name)
     max_pop = args.max_population or sweep.max_population
     memory_mb = args.memory_mb or sweep.memory_mb
     workers = args.workers or (2 if args.backend == "process" else 1)
+    check_runs(sweep.runs, _bytes(memory_mb))
 
     if args.dry_run:
         status = {}
@@ -197,8 +229,8 @@ def _backend(args, trainer, workers):
         trainer,
         address=args.address,
         workers=args.workers,
-        num_cpus=args.cpus_per_task,
-        num_gpus=args.gpus_per_task,
+        num_cpus=1.0 if args.cpus_per_task is None else args.cpus_per_task,
+        num_gpus=0.0 if args.gpus_per_task is None else args.gpus_per_task,
     )
 
 

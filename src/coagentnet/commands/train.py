@@ -30,6 +30,8 @@ from coagentnet.config import (
     varying_fields,
 )
 from coagentnet.training.results import RunResult
+from coagentnet.validate import MAX_RUNS, check_seed_range
+from coagentnet.validate import seed as seed_type
 
 KINDS = field_kinds()
 #: Flags that are spelled differently from their Config field.
@@ -70,7 +72,7 @@ def add_parser(subparsers) -> None:
         help="evaluate with sampled actions",
     )
     p.add_argument("--seeds", type=int, default=3, help="seeds per configuration")
-    p.add_argument("--first-seed", type=int, default=0, help="first seed")
+    p.add_argument("--first-seed", type=seed_type, default=0, help="first seed")
     p.add_argument("--json", action="store_true", help="print one JSON object with all results")
     p.add_argument(
         "--store",
@@ -114,6 +116,11 @@ def configs_from_args(args) -> list[Config]:
             else _parse_values(f.name, value, kind)
         )
     names = list(given)
+    count = 1
+    for values in given.values():
+        count *= len(values)
+    if count > MAX_RUNS:  # counted before the product is built
+        raise UsageError(f"options: {count} configurations exceed the limit of {MAX_RUNS}")
     combos = [dict(zip(names, c, strict=True)) for c in itertools.product(*given.values())]
     critic_given = set(names) & set(CRITIC_OPTIONS)
     if critic_given and not any(Config(**c).has_critics for c in combos):
@@ -143,11 +150,20 @@ def _summary(results: list[RunResult]) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
+    from coagentnet.sweeps.plan import check_fits
     from coagentnet.training.run import run_population
 
     if args.seeds <= 0:
         raise UsageError(f"--seeds: must be > 0, got {args.seeds}")
+    check_seed_range("--seeds", args.first_seed, args.seeds, UsageError)
     configs = configs_from_args(args)
+    if len(configs) * args.seeds > MAX_RUNS:
+        raise UsageError(
+            f"--seeds: {len(configs)} configurations x {args.seeds} seeds exceed the limit of "
+            f"{MAX_RUNS} runs"
+        )
+    for cfg in configs:
+        check_fits(cfg)
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
     varying = varying_fields(configs)
     warn_single_layer_critics(configs)

@@ -245,6 +245,21 @@ def find_files(
         the data.
     """
     subdirs = (source.name,) if subdirs is None else tuple(subdirs)
+    if data_dir is not None:
+        # An explicit folder is the user's choice of data: never fall back to another copy
+        # (the system's or the cache's) when it is missing or incomplete.
+        base = Path(data_dir).expanduser()
+        if not base.is_dir():
+            raise DataError(f"data_dir: {base} is not a folder")
+        explicit = _unique([base / s for s in subdirs] + [base])
+        for folder in explicit:
+            found = _find_in(folder, stems)
+            if found is not None:
+                return found
+        raise DataError(
+            f"data_dir: no {source.name} IDX files ({', '.join(stems)}) in "
+            f"{', '.join(map(str, explicit))}. To get it: {source.how_to_get}"
+        )
     cache = cache_dir() / source.name
     dirs = search_dirs(subdirs, data_dir, source.system_dirs, extra_dirs) + [cache]
     for folder in dirs:

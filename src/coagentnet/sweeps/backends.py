@@ -20,7 +20,10 @@ import importlib
 import multiprocessing
 import os
 import queue
+import signal
 import socket
+import threading
+import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -156,11 +159,27 @@ class LocalBackend(_Backend):
 _worker_queue = None
 
 
-def _init_worker(updates_queue) -> None:
+def _init_worker(updates_queue, driver: int) -> None:
     global _worker_queue
     _worker_queue = updates_queue
     # Several processes on one GPU must not each grab most of its memory.
     os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
+    # Ctrl-C reaches the whole process group: the driver alone handles it (and ends the pool),
+    # so a worker does not print a traceback of its own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _exit_with_parent(driver)  # (not os.getppid(): the driver may be gone already)
+
+
+def _exit_with_parent(parent: int, every_s: float = 0.5) -> None:
+    """Exit once the driver is gone: a SIGKILLed driver cannot shut its pool down, and each
+    worker holds a JAX runtime (hundreds of MB) and would finish its population for no one."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every_s)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="coagentnet-parent-watch", daemon=True).start()
 
 
 def _pool_task(trainer: Trainer, pop: Population, options: TrainOptions | None):
@@ -188,7 +207,10 @@ class ProcessBackend(_Backend):
 
     def _new_pool(self) -> cf.ProcessPoolExecutor:
         return cf.ProcessPoolExecutor(
-            self.slots, mp_context=self._ctx, initializer=_init_worker, initargs=(self._queue,)
+            self.slots,
+            mp_context=self._ctx,
+            initializer=_init_worker,
+            initargs=(self._queue, os.getpid()),
         )
 
     def submit(self, population: Population) -> cf.Future:

@@ -85,11 +85,30 @@ def default_memory_bytes() -> int:
         stats = jax.devices()[0].memory_stats() or {}
         if stats.get("bytes_limit"):
             return int(stats["bytes_limit"]) // 2
+    return _physical_bytes() // 4
+
+
+def _physical_bytes() -> int:
     try:
-        total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (ValueError, OSError, AttributeError):
-        total = 8 * 2**30
-    return total // 4
+        return 8 * 2**30
+
+
+def check_fits(config: Config, memory_bytes: int | None = None) -> None:
+    """Refuse, at once, a config whose single member exceeds the memory budget (default: this
+    machine's memory; JAX is not asked, so a driver never initialises a GPU here): it would
+    otherwise spend minutes allocating or compiling before failing (``units: 1000000000``,
+    ``layers: 1000000``)."""
+    from coagentnet.config import ConfigError
+
+    budget = _physical_bytes() if memory_bytes is None else memory_bytes
+    need = member_bytes(config)
+    if need > budget:
+        raise ConfigError(
+            f"units/layers: one network of {config.layers} x {config.units} units needs about "
+            f"{need / 2**20:,.0f} MiB, more than the {budget / 2**20:,.0f} MiB budget"
+        )
 
 
 def plan(

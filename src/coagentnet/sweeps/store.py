@@ -24,6 +24,7 @@ import os
 import socket
 import sqlite3
 import time
+import urllib.parse
 import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -34,6 +35,20 @@ from coagentnet.training.results import RunResult
 SCHEMA_VERSION = 1
 STATUSES = ("done", "running", "pending", "diverged", "failed")
 COMPLETE = ("done", "diverged")
+#: The tables and columns a store must have (a dropped table or a foreign file is refused).
+_TABLES = {
+    "meta": {"key", "value"},
+    "runs": {"id", "config", "seed", "status", "owner", "final"},
+    "metrics": {"run", "step", "split", "metric", "layer", "value"},
+}
+#: A run's status as readers should trust it: a done/diverged row whose ``final`` is not a
+#: JSON object or that has no metrics (a damaged store) is not complete, and is run again.
+_STATUS = (  # (json_type raises on malformed JSON: only asked once json_valid said yes)
+    "CASE WHEN status IN ('done', 'diverged') AND ("
+    "CASE WHEN json_valid(final) THEN json_type(final) != 'object' ELSE 1 END "
+    "OR NOT EXISTS (SELECT 1 FROM metrics WHERE run = runs.id)) "
+    "THEN 'pending' ELSE status END"
+)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -87,7 +102,15 @@ RUN_COLUMNS = (
 
 
 class StoreError(RuntimeError):
-    """The file is not a coagentnet store, or is from a newer schema."""
+    """The file is not a coagentnet store, is from a newer schema, is damaged, or cannot be
+    written (a full disk); the message is one line naming the store."""
+
+
+def _reason(path: Path, err: sqlite3.Error) -> StoreError:
+    text = str(err)
+    if "full" in text:
+        text += "; runs finished before this are intact, and a later sweep resumes"
+    return StoreError(f"store {path}: {text}")
 
 
 def _process_start(pid: int) -> str | None:
@@ -130,38 +153,121 @@ class Store:
 
     def __init__(self, path: str | Path, *, readonly: bool = False):
         self.path = Path(path)
-        if readonly:
-            if not self.path.exists():
-                raise FileNotFoundError(self.path)
-            self._db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30)
-        else:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, timeout=30)
-        # Autocommit mode: every transaction below is opened explicitly with BEGIN.
-        self._db.isolation_level = None
-        self._db.execute("PRAGMA busy_timeout = 30000")
-        if not readonly:
-            self._db.execute("PRAGMA journal_mode = WAL")
-            # WAL + NORMAL: a committed run survives a killed process (not a power cut).
-            self._db.execute("PRAGMA synchronous = NORMAL")
-            self._db.executescript(_SCHEMA)
-            self._db.execute(
-                "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
-            )
-        self._check_schema()
+        self.readonly = readonly
+        try:
+            if readonly:
+                self._db = self._open_readonly()
+            else:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                created = not self.path.exists()
+                self._db = sqlite3.connect(self.path, timeout=30)
+                try:
+                    self._setup()
+                except BaseException:  # interrupted or refused: leave no empty store behind
+                    if created:
+                        self._db.close()
+                        for p in (self.path, Path(f"{self.path}-wal"), Path(f"{self.path}-shm")):
+                            p.unlink(missing_ok=True)
+                    raise
+            self._check_schema()
+        except sqlite3.Error as err:
+            raise StoreError(f"store {self.path}: not a coagentnet results store ({err})") from None
         pid = os.getpid()
         # Unique per Store object: a recycled pid or a second Store in this process differs.
         self.owner = f"{socket.gethostname()}/{pid}/{_process_start(pid) or ''}/{uuid.uuid4().hex}"
 
-    def _check_schema(self) -> None:
+    def _open_readonly(self) -> sqlite3.Connection:
+        if not self.path.is_file():
+            raise FileNotFoundError(self.path)
+        # A URI path is percent-encoded: a raw '#', '?' or '%' in a folder name would end the
+        # path early (and then open, or even create, some other file).
+        uri = "file:" + urllib.parse.quote(str(self.path.absolute()))
         try:
-            row = self._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-        except sqlite3.DatabaseError as err:
-            raise StoreError(f"{self.path}: not a coagentnet results store ({err})") from None
-        if row is None or int(row[0]) > SCHEMA_VERSION:
-            raise StoreError(f"{self.path}: unknown store schema {row and row[0]!r}")
+            db = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=30)
+            db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.OperationalError:
+            # A WAL store in a folder we may not write: the reader cannot make the -shm file.
+            # Nothing can be writing it either (no one can make a -wal there), so read it as
+            # an immutable file.
+            db = sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, timeout=30)
+        db.isolation_level = None  # autocommit: transactions are opened explicitly
+        db.execute("PRAGMA busy_timeout = 30000")
+        return db
+
+    def _setup(self) -> None:
+        """WAL mode and the schema, in one transaction: a reader never sees half a store,
+        and a foreign SQLite database is refused before our tables are added to it."""
+        self._db.isolation_level = None  # autocommit: transactions are opened explicitly
+        self._db.execute("PRAGMA busy_timeout = 30000")
+        tables = {r[0] for r in self._db.execute("SELECT name FROM sqlite_master")}
+        if tables and "meta" not in tables:  # checked before anything (even WAL) changes it
+            raise StoreError(
+                f"store {self.path}: a SQLite database but not a coagentnet results store "
+                f"(it has {', '.join(sorted(tables)[:5])}); nothing was changed"
+            )
+        if tables:  # an existing store: a damaged one is refused, not patched up
+            self._check_schema()
+        self._db.execute("PRAGMA journal_mode = WAL")
+        # WAL + NORMAL: a committed run survives a killed process (not a power cut).
+        self._db.execute("PRAGMA synchronous = NORMAL")
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            # (executescript would commit the open transaction first: one statement at a time)
+            sql = "\n".join(
+                line for line in _SCHEMA.splitlines() if not line.lstrip().startswith("--")
+            )
+            for statement in sql.split(";"):
+                if statement.strip():
+                    self._db.execute(statement)
+            self._db.execute(
+                "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+            )
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def _check_schema(self) -> None:
+        where = f"store {self.path}"
+        for attempt in range(50):
+            tables = {
+                name: {c[1] for c in self._db.execute(f"PRAGMA table_info({name})")}
+                for (name,) in self._db.execute("SELECT name FROM sqlite_master WHERE type='table'")
+            }
+            if tables or attempt == 49:
+                break
+            time.sleep(0.05)  # a sweep may have just created the file and be writing the schema
+        if "meta" not in tables:
+            raise StoreError(f"{where}: not a coagentnet results store (no meta table)")
+        for name, columns in _TABLES.items():
+            missing = columns - tables.get(name, set())
+            if missing:
+                what = "table" if name not in tables else f"columns {', '.join(sorted(missing))}"
+                raise StoreError(f"{where}: damaged: {what} missing from {name!r}")
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        version = row[0] if row is not None else None
+        if not (isinstance(version, str | int) and str(version).isdigit()):
+            raise StoreError(f"{where}: damaged: schema_version is {version!r}, not an integer")
+        if int(version) > SCHEMA_VERSION:
+            raise StoreError(f"{where}: unknown store schema {version!r} (newer coagentnet?)")
+
+    def _read(self, sql: str, params: tuple | list = ()) -> list:
+        """All rows of a query; a damaged file is a one-line StoreError naming the store."""
+        try:
+            return self._db.execute(sql, params).fetchall()
+        except sqlite3.Error as err:
+            raise _reason(self.path, err) from None
 
     def close(self) -> None:
+        if not self.readonly:
+            # Copy the WAL into the main file now: a reader still open would otherwise keep
+            # the results in the -wal file alone, and a copy of the .sqlite file would lose
+            # them. Best effort, and short: a reader mid-query must not hold up the exit.
+            try:
+                self._db.execute("PRAGMA busy_timeout = 2000")
+                self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except sqlite3.Error:
+                pass
         self._db.close()
 
     def __enter__(self) -> Store:
@@ -171,7 +277,7 @@ class Store:
         self.close()
 
     def _transaction(self, immediate: bool = True):
-        return _Transaction(self._db, immediate)
+        return _Transaction(self._db, immediate, self.path)
 
     # --- writing ---
 
@@ -193,7 +299,7 @@ class Store:
         with self._transaction():
             rows = dict(
                 self._db.execute(
-                    f"SELECT id, status || '|' || ifnull(owner, '') FROM runs "
+                    f"SELECT id, {_STATUS} || '|' || ifnull(owner, '') FROM runs "
                     f"WHERE id IN ({','.join('?' * len(ids))})",
                     ids,
                 ).fetchall()
@@ -240,7 +346,9 @@ class Store:
             for step, split, metric, layer, value in result.metrics
         ]
         with self._transaction():
-            status = self._db.execute("SELECT status FROM runs WHERE id = ?", (run.id,)).fetchone()
+            status = self._db.execute(
+                f"SELECT {_STATUS} FROM runs WHERE id = ?", (run.id,)
+            ).fetchone()
             if status is not None and status[0] in COMPLETE:
                 return False
             if status is None:
@@ -291,8 +399,8 @@ class Store:
 
     def get_meta(self, key: str) -> str | None:
         """A note written by :meth:`set_meta`, or None."""
-        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return None if row is None else row[0]
+        rows = self._read("SELECT value FROM meta WHERE key = ?", (key,))
+        return rows[0][0] if rows else None
 
     # --- reading ---
 
@@ -301,7 +409,7 @@ class Store:
 
         With ``ids``, runs missing from the store are reported pending.
         """
-        rows = self._db.execute("SELECT id, status, owner FROM runs").fetchall()
+        rows = self._read(f"SELECT id, {_STATUS}, owner FROM runs")
         have = {}
         for run_id, status, owner in rows:
             if status == "running" and owner != self.owner and not _alive(owner):
@@ -319,37 +427,47 @@ class Store:
         return out
 
     def complete_ids(self) -> set[str]:
-        q = "SELECT id FROM runs WHERE status IN ('done', 'diverged')"
-        return {r[0] for r in self._db.execute(q)}
+        q = f"SELECT id FROM runs WHERE {_STATUS} IN ('done', 'diverged')"
+        return {r[0] for r in self._read(q)}
 
     def errors(self, ids: Iterable[str] | None = None) -> dict[str, str]:
         """Run id -> stored error text, for failed runs."""
-        rows = self._db.execute("SELECT id, error FROM runs WHERE status = 'failed'").fetchall()
+        rows = self._read("SELECT id, error FROM runs WHERE status = 'failed'")
         wanted = None if ids is None else set(ids)
         return {i: e or "" for i, e in rows if wanted is None or i in wanted}
 
     def runs(self, ids: Iterable[str] | None = None) -> list[dict]:
         """One dict per run: the ``RUN_COLUMNS``, ``config`` and ``final`` as dicts."""
         cols = ", ".join(RUN_COLUMNS)
-        rows = self._db.execute(f"SELECT {cols}, config, final FROM runs ORDER BY rowid").fetchall()
+        cols = cols.replace("status", f"{_STATUS} AS status")
+        rows = self._read(f"SELECT {cols}, config, final FROM runs ORDER BY rowid")
         wanted = None if ids is None else set(ids)
         out = []
         for row in rows:
             rec = dict(zip(RUN_COLUMNS, row[: len(RUN_COLUMNS)], strict=True))
             if wanted is not None and rec["id"] not in wanted:
                 continue
-            rec["config"] = json.loads(row[-2])
-            rec["final"] = json.loads(row[-1]) if row[-1] else {}
+            rec["config"] = self._json(rec["id"], "config", row[-2])
+            rec["final"] = self._json(rec["id"], "final", row[-1]) if row[-1] else {}
             out.append(rec)
         return out
 
+    def _json(self, run_id: str, column: str, text) -> dict:
+        try:
+            value = json.loads(text)
+        except (TypeError, ValueError):
+            value = None
+        if not isinstance(value, dict):
+            raise StoreError(f"store {self.path}: damaged: run {run_id} has a bad {column!r}")
+        return value
+
     def metrics(self, run_id: str) -> list[tuple]:
         """One run's rows (step, split, metric, layer, value), in a stable order."""
-        return self._db.execute(
+        return self._read(
             "SELECT step, split, metric, layer, value FROM metrics WHERE run = ? "
             "ORDER BY split, metric, ifnull(layer, -1), step",
             (run_id,),
-        ).fetchall()
+        )
 
     def iter_metrics(self, ids: Iterable[str] | None = None) -> Iterator[tuple]:
         """All rows (run, step, split, metric, layer, value), run by run."""
@@ -358,22 +476,38 @@ class Store:
             "SELECT run, step, split, metric, layer, value FROM metrics "
             "ORDER BY run, split, metric, ifnull(layer, -1), step"
         )
-        for row in self._db.execute(q):
-            if wanted is None or row[0] in wanted:
-                yield row
+        try:
+            for row in self._db.execute(q):
+                if wanted is None or row[0] in wanted:
+                    yield row
+        except sqlite3.Error as err:
+            raise _reason(self.path, err) from None
 
 
 class _Transaction:
     """``BEGIN IMMEDIATE`` ... ``COMMIT`` (``ROLLBACK`` on error) on an autocommit connection."""
 
-    def __init__(self, db: sqlite3.Connection, immediate: bool):
-        self.db, self.begin = db, "BEGIN IMMEDIATE" if immediate else "BEGIN"
+    def __init__(self, db: sqlite3.Connection, immediate: bool, path: Path):
+        self.db, self.begin, self.path = db, "BEGIN IMMEDIATE" if immediate else "BEGIN", path
 
     def __enter__(self):
-        self.db.execute(self.begin)
+        try:
+            self.db.execute(self.begin)
+        except sqlite3.Error as err:
+            raise _reason(self.path, err) from None
 
-    def __exit__(self, exc_type, *exc) -> None:
-        self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+        except sqlite3.Error as err:
+            if exc_type is None:  # the commit failed (a full disk): nothing of it was written
+                try:
+                    self.db.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass
+                raise _reason(self.path, err) from None
+        if isinstance(exc, sqlite3.Error):  # one line naming the store, not a traceback
+            raise _reason(self.path, exc) from None
 
 
 __all__ = [

@@ -51,6 +51,7 @@ import yaml
 
 from coagentnet.config import Config, ConfigError, accepts, check_critic_options, field_kinds
 from coagentnet.sweeps.plan import Run, make_run
+from coagentnet.validate import MAX_RUNS, MAX_SEED
 
 TOP_KEYS = ("name", "description", "base", "grid", "seeds", "population", "presets")
 PRESET_KEYS = ("description", "base", "grid", "seeds", "population")
@@ -93,6 +94,25 @@ _Loader.add_implicit_resolver(
 )
 
 
+def _construct_mapping(loader: _Loader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    """A mapping whose keys are unique: YAML would silently keep the last of two ``lr``s."""
+    seen: dict = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        try:
+            first = seen.setdefault(key, key_node)
+        except TypeError:  # an unhashable key: the generic constructor reports it
+            break
+        if first is not key_node:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r}", key_node.start_mark
+            )
+    return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
+
+
+_Loader.construct_mapping = _construct_mapping
+
+
 def load(path: str | Path, preset: str | None = None) -> Sweep:
     """Read, check and expand a sweep file (with ``preset`` applied, if given); raise
     :class:`SweepError` (one line) if bad."""
@@ -107,6 +127,8 @@ def read(path: str | Path) -> object:
         text = path.read_text()
     except OSError as err:
         raise SweepError(f"{path}: cannot read sweep file ({err.strerror or err})") from None
+    except UnicodeDecodeError as err:  # a PNG, a binary
+        raise SweepError(f"{path}: not a text (YAML) file (byte {err.start})") from None
     try:
         data = yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as err:
@@ -170,22 +192,13 @@ def parse(data: object, default_name: str = "sweep", preset: str | None = None) 
         data = apply_preset(data, preset)
     elif "presets" in data:
         for name in preset_names(data) or _mapping(data["presets"], "presets"):
-            apply_preset(data, name)  # a bad preset is an error even when not chosen
-    for key in data:
-        if key not in TOP_KEYS:
-            raise SweepError(_unknown(str(key), str(key), TOP_KEYS))
-    name = data.get("name", default_name)
-    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
-        raise SweepError(f"name: expected a word of letters, digits, '_', '.', '-', got {name!r}")
-    if not isinstance(data.get("description", ""), str):
-        raise SweepError(f"description: expected str, got {_show(data['description'])}")
-    base = _mapping({} if data.get("base") is None else data["base"], "base")
-    for key, value in base.items():
-        base[key] = _check_value(key, value, f"base.{key}")
-    grids = _grids(data.get("grid"))
-    seeds = _seeds(data.get("seeds", 1))
-    pop = data.get("population")
-    max_size, memory_mb = _population({} if pop is None else pop)
+            # A bad preset is an error even when not chosen: check its keys and values (every
+            # axis value once, without expanding its grid, which may be large).
+            try:
+                _check_sample(*_checked(apply_preset(data, name), default_name))
+            except SweepError as err:
+                raise SweepError(f"presets.{name}: {err}") from None
+    name, base, grids, seeds, max_size, memory_mb = _checked(data, default_name)
 
     runs: dict[str, Run] = {}
     points = 0
@@ -201,6 +214,53 @@ def parse(data: object, default_name: str = "sweep", preset: str | None = None) 
                 run = make_run(config, seed)
                 runs.setdefault(run.id, run)
     return Sweep(name, tuple(runs.values()), max_size, memory_mb, duplicates=points - len(runs))
+
+
+def _checked(data: dict, default_name: str) -> tuple:
+    """The checked parts of a sweep (preset applied): (name, base, grids, seeds, max_size,
+    memory_mb); the number of runs is counted, not expanded, and refused above ``MAX_RUNS``."""
+    for key in data:
+        if key not in TOP_KEYS:
+            raise SweepError(_unknown(str(key), str(key), TOP_KEYS))
+    name = data.get("name", default_name)
+    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
+        raise SweepError(f"name: expected a word of letters, digits, '_', '.', '-', got {name!r}")
+    if not isinstance(data.get("description", ""), str):
+        raise SweepError(f"description: expected str, got {_show(data['description'])}")
+    base = _mapping({} if data.get("base") is None else data["base"], "base")
+    for key, value in base.items():
+        base[key] = _check_value(key, value, f"base.{key}")
+    grids = _grids(data.get("grid"))
+    seeds = _seeds(data.get("seeds", 1))
+    pop = data.get("population")
+    max_size, memory_mb = _population({} if pop is None else pop)
+    total = 0
+    for _, axes in grids:
+        points = len(seeds)
+        for values in axes.values():
+            points *= len(values)
+        total += points
+    if total > MAX_RUNS:
+        raise SweepError(
+            f"sweep: {total:,} runs (grid points x seeds) exceed the limit of {MAX_RUNS:,}; "
+            "split the sweep into smaller files"
+        )
+    return name, base, grids, seeds, max_size, memory_mb
+
+
+def _check_sample(name, base, grids, *_) -> None:
+    """Build one config per axis value (the other axes at their first value): catches bad
+    values without expanding a grid."""
+    for grid_path, axes in grids:
+        first = {n: v[0] for n, v in axes.items()}
+        for axis, values in axes.items() or [(None, [None])]:
+            for i, value in enumerate(values):
+                point = first if axis is None else {**first, axis: value}
+                where = {n: f"base.{n}" for n in base}
+                where.update({n: f"{grid_path}.{n}[0]" for n in first})
+                if axis is not None:
+                    where[axis] = f"{grid_path}.{axis}[{i}]"
+                _build({**base, **point}, where)
 
 
 def _build(values: dict, where: dict[str, str]) -> Config:
@@ -253,6 +313,8 @@ def _axis(values: object, path: str) -> list:
     if isinstance(values, dict):
         if set(values) != {"pow2"}:
             extra = sorted(set(map(str, values)) - {"pow2"})
+            if not extra:  # {}
+                raise SweepError(f"{path}: expected a list of values or {{pow2: [low, high]}}")
             raise SweepError(_unknown(f"{path}.{extra[0]}", extra[0], ("pow2",)))
         spec = values["pow2"]
         if not (isinstance(spec, list) and len(spec) in (2, 3)):
@@ -261,6 +323,9 @@ def _axis(values: object, path: str) -> list:
             if isinstance(v, bool) or not isinstance(v, int):
                 raise SweepError(f"{path}.pow2[{i}]: expected int exponent, got {_show(v)}")
         lo, hi, step = (*spec, 1) if len(spec) == 2 else spec
+        for i, e in enumerate((lo, hi)):
+            if not -1074 <= e <= 1023:  # 2.0**e is a finite, non-zero float only in this range
+                raise SweepError(f"{path}.pow2[{i}]: exponent must be in [-1074, 1023], got {e}")
         if step <= 0:
             raise SweepError(f"{path}.pow2[2]: step must be > 0, got {step}")
         values = [2.0**e for e in range(lo, hi + 1, step)]
@@ -296,14 +361,16 @@ def _seeds(seeds: object) -> list[int]:
     if isinstance(seeds, int) and not isinstance(seeds, bool):
         if seeds < 1:
             raise SweepError(f"seeds: need at least 1 seed, got {seeds}")
+        if seeds > MAX_RUNS:  # before the list is built
+            raise SweepError(f"seeds: {seeds:,} seeds exceed the limit of {MAX_RUNS:,} runs")
         return list(range(seeds))
     if not isinstance(seeds, list):
         raise SweepError(f"seeds: expected a count or a list of ints, got {_show(seeds)}")
     if not seeds:
         raise SweepError("seeds: empty list; give at least one seed")
     for i, s in enumerate(seeds):
-        if isinstance(s, bool) or not isinstance(s, int) or s < 0:
-            raise SweepError(f"seeds[{i}]: expected a non-negative int, got {_show(s)}")
+        if isinstance(s, bool) or not isinstance(s, int) or not 0 <= s <= MAX_SEED:
+            raise SweepError(f"seeds[{i}]: expected an int in [0, {MAX_SEED}], got {_show(s)}")
     if len(set(seeds)) != len(seeds):
         dup = next(s for s in seeds if seeds.count(s) > 1)
         raise SweepError(f"seeds: seed {dup} is listed twice")
@@ -318,8 +385,10 @@ def _population(pop: object) -> tuple[int | None, float | None]:
     size, mem = pop.get("max_size"), pop.get("memory_mb")
     if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 1):
         raise SweepError(f"population.max_size: expected an int >= 1, got {_show(size)}")
-    if mem is not None and (isinstance(mem, bool) or not isinstance(mem, int | float) or mem <= 0):
-        raise SweepError(f"population.memory_mb: expected a number > 0, got {_show(mem)}")
+    if mem is not None and (
+        isinstance(mem, bool) or not isinstance(mem, int | float) or not 0 < mem < float("inf")
+    ):  # "not 0 < mem" also refuses nan
+        raise SweepError(f"population.memory_mb: expected a finite number > 0, got {_show(mem)}")
     return size, (float(mem) if mem is not None else None)
 
 

@@ -61,7 +61,12 @@ def use_cpu_cores(count: int | None = None) -> int:
     returns 0 without changing anything. Returns the number of CPU devices requested.
     """
     if count is None:
-        count = int(os.environ.get(CPU_DEVICES_ENV, 0)) or usable_cores()
+        text = os.environ.get(CPU_DEVICES_ENV, "").strip()
+        if text and not text.isdigit():  # a user error (one line from the CLI), not a traceback
+            from coagentnet.config import ConfigError
+
+            raise ConfigError(f"{CPU_DEVICES_ENV}: expected a whole number, got {text!r}")
+        count = int(text or 0) or usable_cores()
     if count <= 1:
         return 0
     try:

@@ -323,7 +323,10 @@ def train_population(
             diverged=bool(diverged[i]),
             metrics=rows[i],
             final=final[i],
-            updates=trainer.source.num_chunks * steps,
+            # A diverged member stopped at its last recorded step: count only what it did.
+            updates=int(rows[i][-1][0])
+            if diverged[i] and rows[i]
+            else trainer.source.num_chunks * steps,
             wall_time_s=wall,
             compile_time_s=compile_time,
             params=None if params is None else jax.tree.map(lambda x, i=i: x[i], params),
