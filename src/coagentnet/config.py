@@ -86,6 +86,8 @@ class Config:
     """Baseline subtracted from the policy-gradient signal (``BASELINES``)."""
     ema_decay: float = 0.99
     """Decay of the ``ema`` baseline."""
+    loo_samples: int = 4
+    """``loo`` baseline: S >= 2 rollouts of each example per update (S forward passes)."""
     critic_width: int = 64
     """Hidden width of each layer's critic MLP."""
     critic_depth: int = 1
@@ -267,6 +269,8 @@ def validate(cfg: Config) -> None:
             f"({', '.join(registry.names_where(policy_gradient=True))}) "
             f"take a baseline, not {cfg.rule!r}"
         )
+    if cfg.baseline == "loo" and cfg.loo_samples < 2:
+        raise ConfigError(f"loo_samples: the loo baseline needs S >= 2, got {cfg.loo_samples!r}")
     if cfg.baseline not in allowed:
         raise ConfigError(f"baseline: {cfg.rule} takes {', '.join(allowed)}, not {cfg.baseline!r}")
     if cfg.stochastic_readout and not cfg.is_coagent:
