@@ -11,7 +11,7 @@ of that layer's weights and biases and ``m`` their mean:
 - ``variance``: the total variance, trace of the covariance, sum_d var(g_d) (ddof 1);
 - ``variance_se``: its standard error, std_r |g_r - m|^2 / sqrt(R);
 - ``snr``: |m| / sqrt(variance / R), the mean's size in units of its own standard error
-  (for a zero-mean estimator it is still about sqrt(dimension), not 0);
+  (E|m|^2 = |E g|^2 + variance / R, so a zero-mean estimator still scores about 1, not 0);
 - ``cosine``: cos(m, reference) for a reference direction (NaN without one).
 
 Critic and baseline parameters are not part of the network's layers and are left out.

@@ -1,0 +1,186 @@
+"""Per-layer SNR, total variance, mean norm and cosine of each rule's update, measured at the
+start of training and after given numbers of updates (issue 13; docs/RESULTS.md section 7).
+
+Usage (the numbers in docs/RESULTS.md):
+
+    python scripts/grad_diagnostics.py --setting digits --seeds 3 --out results/gd-digits.json
+    python scripts/grad_diagnostics.py --setting correlated --seeds 3 --out results/gd-corr.json
+
+For each rule and seed one run is trained per checkpoint (``--updates``; the run's parameters
+and rule state at its end, and at its start, are diagnosed). The reference is the
+large-sample estimate of the expected loss's gradient on the pool (digits: the training set;
+correlated: the validation set), :func:`coagentnet.diagnostics.references.sampled_reference`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from coagentnet.config import POPULATION_SCALARS, Config
+from coagentnet.diagnostics.estimators import diagnose
+from coagentnet.diagnostics.references import sampled_reference
+from coagentnet.rules.base import RuleContext
+from coagentnet.rules.registry import make_rule
+from coagentnet.training.batches import training_data
+from coagentnet.training.loop import _load, train_population
+
+#: Rule label -> Config fields.
+RULES = {
+    "reinforce": dict(rule="reinforce"),
+    "reinforce+ema": dict(rule="reinforce", baseline="ema"),
+    "actor_critic": dict(rule="actor_critic"),
+    "off_policy": dict(rule="off_policy"),
+    "loo": dict(rule="reinforce", baseline="loo", loo_samples=4),
+}
+
+SETTINGS = {
+    "digits": dict(dataset="digits", layers=3, units=64, batch_size=32, lr=2.0**-6),
+    "correlated": dict(
+        dataset="correlated", difficulty=0.85, layers=3, units=64, batch_size=32, lr=2.0**-10
+    ),
+}
+
+
+def config_for(setting: str, fields: dict, updates: int) -> Config:
+    base = dict(SETTINGS[setting], **fields)
+    if setting == "correlated":
+        per_mean = 100  # segments of 100 updates, one evaluation per segment
+        means = max(1, updates // per_mean)
+        return Config(**base, num_means=means, batches_per_mean=per_mean, num_evals=means)
+    cfg = Config(**base, epochs=1)
+    steps = training_data(cfg, _load("digits", None, 0, False)).source.steps_per_chunk
+    return cfg.replace(epochs=max(1, math.ceil(updates / steps)))
+
+
+def pool_of(cfg: Config):
+    if cfg.is_stream:
+        x, y = training_data(cfg).eval_splits["validation"]
+    else:
+        data = _load(cfg.dataset, cfg.data_dir, cfg.split_seed, cfg.normalize)
+        x, y = data.x_train, data.y_train
+    return jnp.asarray(x), jnp.asarray(y)
+
+
+def member(tree, i):
+    return jax.tree.map(lambda a: a[i], tree)
+
+
+def measure(cfg, rule, problem, params, state, pool, key, ctx, samples, ref_size) -> dict:
+    k_ref, k_est = jax.random.split(key)
+    hyper = dict(ctx.hyper)
+    ref, se = sampled_reference(cfg, problem, params, *pool, k_ref, hyper, *ref_size)
+    stats = jax.jit(diagnose, static_argnums=(0, 7, 8))(
+        rule, params, state, *pool, k_est, ctx, samples, cfg.batch_size, ref
+    )
+    out = {k: np.asarray(v).tolist() for k, v in stats._asdict().items()}
+    out["reference_norm"] = [float(jnp.linalg.norm(r)) for r in ref]
+    out["reference_rel_se"] = [
+        float(jnp.linalg.norm(s) / jnp.maximum(jnp.linalg.norm(r), 1e-30))
+        for r, s in zip(ref, se, strict=True)
+    ]
+    return out
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--setting", choices=tuple(SETTINGS), default="digits")
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--updates", default="1000,10000", help="checkpoints, comma-separated")
+    parser.add_argument("--samples", type=int, default=64, help="R estimates per diagnosis")
+    parser.add_argument("--rules", default=",".join(RULES))
+    parser.add_argument("--ref-rollouts", type=int, default=32, help="reference: K per example")
+    parser.add_argument("--ref-repeats", type=int, default=32, help="reference: G estimates")
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args(argv)
+    rows = []
+    start = time.perf_counter()
+    for label in args.rules.split(","):
+        for n_updates in (int(u) for u in args.updates.split(",")):
+            cfg = config_for(args.setting, RULES[label], n_updates)
+            data = None if cfg.is_stream else _load(cfg.dataset, None, 0, False)
+            problem = training_data(cfg, data).problem
+            rule = make_rule(cfg, problem)
+            seeds = list(range(args.seeds))
+            captured = {}
+
+            def on_init(state, captured=captured):
+                captured["start"] = state
+                return state
+
+            results = train_population(
+                [cfg] * len(seeds),
+                seeds,
+                on_init=on_init,
+                on_end=lambda s, captured=captured: captured.__setitem__("end", s),
+            )
+            steps = results[0].updates
+            hyper = {k: jnp.asarray(getattr(cfg, k), jnp.float32) for k in POPULATION_SCALARS}
+            pool = pool_of(cfg)
+            points = [("end", steps)]
+            if n_updates == int(args.updates.split(",")[0]):
+                points.insert(0, ("start", 0))
+            for where, step in points:
+                state = captured[where]
+                for i, seed in enumerate(seeds):
+                    epoch = 0 if step == 0 or cfg.is_stream else cfg.epochs
+                    ctx = RuleContext(hyper=hyper, epoch=epoch, step=step)
+                    out = measure(
+                        cfg,
+                        rule,
+                        problem,
+                        member(state["params"], i),
+                        member(state["rule_state"], i),
+                        pool,
+                        jax.random.PRNGKey(1000 + seed),
+                        ctx,
+                        args.samples,
+                        (args.ref_rollouts, args.ref_repeats),
+                    )
+                    key = "test/mse" if cfg.is_stream else "test/accuracy"
+                    test = results[i].final.get(key) if step else None
+                    rows.append(dict(rule=label, seed=seed, updates=step, test=test, **out))
+            print(
+                f"{label} {steps} updates done, {time.perf_counter() - start:.0f} s",
+                file=sys.stderr,
+                flush=True,
+            )
+    with open(args.out, "w") as f:
+        json.dump({"setting": args.setting, "samples": args.samples, "rows": rows}, f, indent=1)
+    print_table(rows)
+    return 0
+
+
+def print_table(rows) -> None:
+    """Mean over seeds (± standard deviation) per rule, checkpoint and layer."""
+    keys = sorted({(r["rule"], r["updates"]) for r in rows}, key=lambda k: (k[0], k[1]))
+    print("| rule | updates | test | layer | SNR | cosine | mean norm | total variance |")
+    print("|---|---|---|---|---|---|---|---|")
+    for rule, updates in keys:
+        group = [r for r in rows if r["rule"] == rule and r["updates"] == updates]
+        tests = [r["test"] for r in group if r["test"] is not None]
+        test = f"{np.mean(tests):.3f}" if tests else "-"
+        n_layers = len(group[0]["snr"])
+        for t in range(n_layers):
+            name = "read-out" if t == n_layers - 1 else str(t)
+
+            def cell(field, fmt, t=t, group=group):
+                v = np.array([r[field][t] for r in group])
+                return f"{v.mean():{fmt}} ± {v.std(ddof=1) if len(v) > 1 else 0:{fmt}}"
+
+            print(
+                f"| {rule} | {updates} | {test} | {name} | {cell('snr', '.1f')} | "
+                f"{cell('cosine', '.2f')} | {cell('mean_norm', '.3g')} | "
+                f"{cell('variance', '.3g')} |"
+            )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
