@@ -6,10 +6,12 @@ Usage (the numbers in docs/RESULTS.md):
     python scripts/grad_diagnostics.py --setting digits --seeds 3 --out results/gd-digits.json
     python scripts/grad_diagnostics.py --setting correlated --seeds 3 --out results/gd-corr.json
 
-For each rule and seed one run is trained per checkpoint (``--updates``; the run's parameters
-and rule state at its end, and at its start, are diagnosed). The reference is the
-large-sample estimate of the expected loss's gradient on the pool (digits: the training set;
-correlated: the validation set), :func:`coagentnet.diagnostics.references.sampled_reference`.
+For each rule, seeds train as one population up to each checkpoint of ``--updates``, every
+stretch continuing from the state the one before ended in (its data order restarts at epoch
+0); the parameters and rule state at the start and at each checkpoint are diagnosed. Updates
+come from minibatches of a pool (``--pool`` first training examples; the stream: of its
+validation set), and the reference is a large-sample estimate of the expected loss's gradient
+on that pool, :func:`coagentnet.diagnostics.references.sampled_reference`.
 """
 
 from __future__ import annotations
@@ -25,8 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from coagentnet.config import POPULATION_SCALARS, Config
-from coagentnet.diagnostics.estimators import diagnose
-from coagentnet.diagnostics.references import sampled_reference
+from coagentnet.diagnostics.measure import diagnose_layers
 from coagentnet.rules.base import RuleContext
 from coagentnet.rules.registry import make_rule
 from coagentnet.training.batches import training_data
@@ -60,33 +61,18 @@ def config_for(setting: str, fields: dict, updates: int) -> Config:
     return cfg.replace(epochs=max(1, math.ceil(updates / steps)))
 
 
-def pool_of(cfg: Config):
+def pool_of(cfg: Config, size: int):
+    """The first ``size`` examples of the training set (the stream: of its validation set)."""
     if cfg.is_stream:
         x, y = training_data(cfg).eval_splits["validation"]
     else:
         data = _load(cfg.dataset, cfg.data_dir, cfg.split_seed, cfg.normalize)
         x, y = data.x_train, data.y_train
-    return jnp.asarray(x), jnp.asarray(y)
+    return jnp.asarray(x[:size]), jnp.asarray(y[:size])
 
 
 def member(tree, i):
     return jax.tree.map(lambda a: a[i], tree)
-
-
-def measure(cfg, rule, problem, params, state, pool, key, ctx, samples, ref_size) -> dict:
-    k_ref, k_est = jax.random.split(key)
-    hyper = dict(ctx.hyper)
-    ref, se = sampled_reference(cfg, problem, params, *pool, k_ref, hyper, *ref_size)
-    stats = jax.jit(diagnose, static_argnums=(0, 7, 8))(
-        rule, params, state, *pool, k_est, ctx, samples, cfg.batch_size, ref
-    )
-    out = {k: np.asarray(v).tolist() for k, v in stats._asdict().items()}
-    out["reference_norm"] = [float(jnp.linalg.norm(r)) for r in ref]
-    out["reference_rel_se"] = [
-        float(jnp.linalg.norm(s) / jnp.maximum(jnp.linalg.norm(r), 1e-30))
-        for r, s in zip(ref, se, strict=True)
-    ]
-    return out
 
 
 def main(argv=None) -> int:
@@ -96,59 +82,62 @@ def main(argv=None) -> int:
     parser.add_argument("--updates", default="1000,10000", help="checkpoints, comma-separated")
     parser.add_argument("--samples", type=int, default=64, help="R estimates per diagnosis")
     parser.add_argument("--rules", default=",".join(RULES))
-    parser.add_argument("--ref-rollouts", type=int, default=32, help="reference: K per example")
-    parser.add_argument("--ref-repeats", type=int, default=32, help="reference: G estimates")
+    parser.add_argument("--pool", type=int, default=512, help="examples minibatches come from")
+    parser.add_argument("--ref-rollouts", type=int, default=16, help="reference: K per example")
+    parser.add_argument("--ref-repeats", type=int, default=16, help="reference: G estimates")
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
     rows = []
     start = time.perf_counter()
+    checkpoints = [int(u) for u in args.updates.split(",")]
+    seeds = list(range(args.seeds))
     for label in args.rules.split(","):
-        for n_updates in (int(u) for u in args.updates.split(",")):
-            cfg = config_for(args.setting, RULES[label], n_updates)
+        previous, done = None, 0  # each checkpoint continues the run from the one before
+        for n_updates in checkpoints:
+            cfg = config_for(args.setting, RULES[label], n_updates - done)
             data = None if cfg.is_stream else _load(cfg.dataset, None, 0, False)
             problem = training_data(cfg, data).problem
             rule = make_rule(cfg, problem)
-            seeds = list(range(args.seeds))
             captured = {}
 
-            def on_init(state, captured=captured):
+            def on_init(state, captured=captured, previous=previous):
                 captured["start"] = state
-                return state
+                return state if previous is None else previous
 
             results = train_population(
                 [cfg] * len(seeds),
                 seeds,
+                data=data,
                 on_init=on_init,
                 on_end=lambda s, captured=captured: captured.__setitem__("end", s),
             )
-            steps = results[0].updates
             hyper = {k: jnp.asarray(getattr(cfg, k), jnp.float32) for k in POPULATION_SCALARS}
-            pool = pool_of(cfg)
-            points = [("end", steps)]
-            if n_updates == int(args.updates.split(",")[0]):
+            pool = pool_of(cfg, args.pool)
+            points = [("end", done + results[0].updates)]
+            if previous is None:
                 points.insert(0, ("start", 0))
+            previous, done = captured["end"], points[-1][1]
             for where, step in points:
                 state = captured[where]
                 for i, seed in enumerate(seeds):
-                    epoch = 0 if step == 0 or cfg.is_stream else cfg.epochs
-                    ctx = RuleContext(hyper=hyper, epoch=epoch, step=step)
-                    out = measure(
+                    ctx = RuleContext(hyper=hyper, epoch=0, step=step)
+                    layers = diagnose_layers(
                         cfg,
-                        rule,
                         problem,
+                        rule,
                         member(state["params"], i),
                         member(state["rule_state"], i),
                         pool,
                         jax.random.PRNGKey(1000 + seed),
                         ctx,
                         args.samples,
-                        (args.ref_rollouts, args.ref_repeats),
+                        ref_size=(args.ref_rollouts, args.ref_repeats),
                     )
                     key = "test/mse" if cfg.is_stream else "test/accuracy"
                     test = results[i].final.get(key) if step else None
-                    rows.append(dict(rule=label, seed=seed, updates=step, test=test, **out))
+                    rows.append(dict(rule=label, seed=seed, updates=step, test=test, layers=layers))
             print(
-                f"{label} {steps} updates done, {time.perf_counter() - start:.0f} s",
+                f"{label} {done} updates done, {time.perf_counter() - start:.0f} s",
                 file=sys.stderr,
                 flush=True,
             )
@@ -167,12 +156,12 @@ def print_table(rows) -> None:
         group = [r for r in rows if r["rule"] == rule and r["updates"] == updates]
         tests = [r["test"] for r in group if r["test"] is not None]
         test = f"{np.mean(tests):.3f}" if tests else "-"
-        n_layers = len(group[0]["snr"])
+        n_layers = len(group[0]["layers"])
         for t in range(n_layers):
             name = "read-out" if t == n_layers - 1 else str(t)
 
             def cell(field, fmt, t=t, group=group):
-                v = np.array([r[field][t] for r in group])
+                v = np.array([r["layers"][t][field] for r in group])
                 return f"{v.mean():{fmt}} ± {v.std(ddof=1) if len(v) > 1 else 0:{fmt}}"
 
             print(

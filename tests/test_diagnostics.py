@@ -117,3 +117,34 @@ def test_exact_reference_limit():
     assert references.exact_unavailable(Config(units=8)) is None
     assert "at most 8" in references.exact_unavailable(Config(units=9))
     assert "bernoulli" in references.exact_unavailable(Config(unit_type="gaussian"))
+
+
+def test_diagnose_json(capsys):
+    import json
+
+    from coagentnet.cli import main
+
+    argv = ["diagnose", "--layers", "2", "--units", "4", "--epochs", "1", "--samples", "8"]
+    assert main(argv + ["--reference", "exact", "--pool", "64", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [row["layer"] for row in out["layers"]] == ["0", "1", "readout"]
+    assert out["samples"] == 8 and out["reference"] == "exact"
+    for row in out["layers"]:
+        assert row["variance"] > 0 and row["snr"] > 0 and -1 <= row["cosine"] <= 1
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--samples", "1"], "--samples: R must be >= 2"),
+        (["--units", "9", "--reference", "exact"], "at most 8 units per layer"),
+        (["--baseline", "loo", "--loo-samples", "1"], "loo_samples: the loo baseline needs S >= 2"),
+        (["--rule", "backprop", "--baseline", "loo"], "baseline: only policy-gradient rules"),
+    ],
+)
+def test_diagnose_bad_input_is_one_line_exit_2(capsys, argv, message):
+    from coagentnet.cli import main
+
+    assert main(["diagnose", *argv]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1, err

@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from coagentnet.commands import bench, export, report, reproduce, status, sweep, train
+from coagentnet.commands import bench, diagnose, export, report, reproduce, status, sweep, train
 from coagentnet.commands.common import UsageError
 from coagentnet.data import DataError
 from coagentnet.errors import ConfigError
@@ -29,6 +29,7 @@ VERBS = {
     "reproduce": reproduce,
     "report": report,
     "bench": bench,
+    "diagnose": diagnose,
 }
 
 #: Errors that are the user's: one line on stderr, exit code 2.
