@@ -17,6 +17,7 @@ on that pool, :func:`coagentnet.diagnostics.references.sampled_reference`.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 import sys
@@ -27,11 +28,12 @@ import jax.numpy as jnp
 import numpy as np
 
 from coagentnet.config import POPULATION_SCALARS, Config
+from coagentnet.data import load_dataset
 from coagentnet.diagnostics.measure import diagnose_layers
 from coagentnet.rules.base import RuleContext
 from coagentnet.rules.registry import make_rule
 from coagentnet.training.batches import training_data
-from coagentnet.training.loop import _load, train_population
+from coagentnet.training.loop import train_population
 
 #: Rule label -> Config fields.
 RULES = {
@@ -50,6 +52,11 @@ SETTINGS = {
 }
 
 
+@functools.cache
+def _digits():
+    return load_dataset("digits")
+
+
 def config_for(setting: str, fields: dict, updates: int) -> Config:
     base = dict(SETTINGS[setting], **fields)
     if setting == "correlated":
@@ -57,7 +64,7 @@ def config_for(setting: str, fields: dict, updates: int) -> Config:
         means = max(1, updates // per_mean)
         return Config(**base, num_means=means, batches_per_mean=per_mean, num_evals=means)
     cfg = Config(**base, epochs=1)
-    steps = training_data(cfg, _load("digits", None, 0, False)).source.steps_per_chunk
+    steps = training_data(cfg, _digits()).source.steps_per_chunk
     return cfg.replace(epochs=max(1, math.ceil(updates / steps)))
 
 
@@ -66,7 +73,9 @@ def pool_of(cfg: Config, size: int):
     if cfg.is_stream:
         x, y = training_data(cfg).eval_splits["validation"]
     else:
-        data = _load(cfg.dataset, cfg.data_dir, cfg.split_seed, cfg.normalize)
+        data = load_dataset(
+            cfg.dataset, data_dir=cfg.data_dir, split_seed=cfg.split_seed, normalize=cfg.normalize
+        )
         x, y = data.x_train, data.y_train
     return jnp.asarray(x[:size]), jnp.asarray(y[:size])
 
@@ -95,9 +104,10 @@ def main(argv=None) -> int:
         previous, done = None, 0  # each checkpoint continues the run from the one before
         for n_updates in checkpoints:
             cfg = config_for(args.setting, RULES[label], n_updates - done)
-            data = None if cfg.is_stream else _load(cfg.dataset, None, 0, False)
+            data = None if cfg.is_stream else _digits()
             problem = training_data(cfg, data).problem
-            rule = make_rule(cfg, problem)
+            if previous is None:  # one rule per label: its diagnosis compiles once
+                rule = make_rule(cfg, problem)
             captured = {}
 
             def on_init(state, captured=captured, previous=previous):

@@ -148,3 +148,34 @@ def test_diagnose_bad_input_is_one_line_exit_2(capsys, argv, message):
     assert main(["diagnose", *argv]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1, err
+
+
+@pytest.mark.slow
+def test_training_records_grad_metrics_without_changing_the_others():
+    import math
+
+    from coagentnet.config import Config
+    from coagentnet.training.loop import train_population
+
+    cfg = Config(dataset="digits", layers=1, units=4, epochs=1, grad_diagnostics=4)
+    with_diag = train_population([cfg], [0])[0]
+    plain = train_population([cfg.replace(grad_diagnostics=0)], [0])[0]
+    grad_rows = [r for r in with_diag.metrics if r[2].startswith("grad_")]
+    assert {(r[0], r[2], r[3]) for r in grad_rows if r[1] == "train"} == {
+        (step, name, layer)
+        for step in (0, plain.updates)
+        for name in ("grad_var", "grad_snr", "grad_cos")
+        for layer in (0, 1)
+    }
+    assert all(math.isfinite(r[4]) == (r[1] == "train") for r in grad_rows)
+    assert [r for r in with_diag.metrics if not r[2].startswith("grad_")] == plain.metrics
+
+
+@pytest.mark.parametrize(
+    "fields", [dict(grad_diagnostics=1), dict(rule="backprop", grad_diagnostics=8)]
+)
+def test_grad_diagnostics_bad_values(fields):
+    from coagentnet.config import Config, ConfigError
+
+    with pytest.raises(ConfigError, match="grad_diagnostics: needs R >= 2"):
+        Config(**fields)

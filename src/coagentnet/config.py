@@ -130,6 +130,9 @@ class Config:
     # --- evaluation ---
     eval_mode: str = "greedy"
     """greedy (every unit takes its most likely action / mean) or sampled."""
+    grad_diagnostics: int = 0
+    """R >= 2: every evaluation also records grad_var, grad_snr, grad_cos per layer from R
+    updates (coagentnet.diagnostics); 0 = off."""
 
     def __post_init__(self) -> None:
         validate(self)
@@ -273,6 +276,11 @@ def validate(cfg: Config) -> None:
         raise ConfigError(f"loo_samples: the loo baseline needs S >= 2, got {cfg.loo_samples!r}")
     if cfg.baseline not in allowed:
         raise ConfigError(f"baseline: {cfg.rule} takes {', '.join(allowed)}, not {cfg.baseline!r}")
+    if cfg.grad_diagnostics and (cfg.grad_diagnostics < 2 or not cfg.is_coagent):
+        raise ConfigError(
+            "grad_diagnostics: needs R >= 2 (or 0) and a policy-gradient rule, got "
+            f"{cfg.grad_diagnostics!r} with {cfg.rule!r}"
+        )
     if cfg.stochastic_readout and not cfg.is_coagent:
         raise ConfigError(f"stochastic_readout: needs a policy-gradient rule, not {cfg.rule!r}")
     if cfg.is_coagent and cfg.layers == 0 and (cfg.has_critics or not cfg.stochastic_readout):

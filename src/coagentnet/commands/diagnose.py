@@ -50,11 +50,12 @@ def run(args) -> int:
     import jax.numpy as jnp
 
     from coagentnet.config import POPULATION_SCALARS
+    from coagentnet.data import load_dataset
     from coagentnet.diagnostics.measure import diagnose_layers
     from coagentnet.rules.base import RuleContext
     from coagentnet.rules.registry import make_rule
     from coagentnet.training.batches import training_data
-    from coagentnet.training.loop import _load, train_population
+    from coagentnet.training.loop import train_population
     from coagentnet.training.members import member_keys
 
     if args.samples < 2:
@@ -67,7 +68,11 @@ def run(args) -> int:
     if cfg.is_stream and given["epochs"] is None:
         cfg = cfg.replace(epochs=1)
     data = (
-        None if cfg.is_stream else _load(cfg.dataset, cfg.data_dir, cfg.split_seed, cfg.normalize)
+        None
+        if cfg.is_stream
+        else load_dataset(
+            cfg.dataset, data_dir=cfg.data_dir, split_seed=cfg.split_seed, normalize=cfg.normalize
+        )
     )
     prepared = training_data(cfg, data)
     rule = make_rule(cfg, prepared.problem)

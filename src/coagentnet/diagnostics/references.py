@@ -15,6 +15,8 @@ All references are *descent* directions in the update's convention: gradients of
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 
@@ -80,17 +82,28 @@ def sampled_reference(
         baseline="loo",
         loo_samples=rollouts,
     )
-    rule = make_rule(plain, problem)
     net = {"hidden": params["hidden"], "readout": params["readout"]}
+    return _sampled_program(plain, problem, repeats)(net, x, y, key, hyper)
+
+
+@functools.lru_cache(maxsize=16)
+def _sampled_program(plain: Config, problem: Problem, repeats: int):
+    """The compiled reference estimator of one network shape (built once per shape)."""
+    rule = make_rule(plain, problem)
     _, state = rule.init(jax.random.PRNGKey(0))
-    full = {**net, "baseline": {}}
-    ctx = RuleContext(hyper=hyper, epoch=0, step=0)
 
-    def one(k):
-        grads, _ = jax.grad(rule.loss, has_aux=True)(full, state, x, y, k, ctx)
-        return layer_vectors(grads)
+    def program(net, x, y, key, hyper):
+        ctx = RuleContext(hyper=hyper, epoch=0, step=0)
 
-    estimates = jax.lax.map(one, jax.random.split(key, repeats))  # sequential: bounded memory
-    mean = tuple(jnp.mean(g, axis=0) for g in estimates)
-    se = tuple(jnp.std(g, axis=0, ddof=1) / jnp.sqrt(repeats) for g in estimates)
-    return mean, se
+        def one(k):
+            grads, _ = jax.grad(rule.loss, has_aux=True)(
+                {**net, "baseline": {}}, state, x, y, k, ctx
+            )
+            return layer_vectors(grads)
+
+        estimates = jax.lax.map(one, jax.random.split(key, repeats))  # sequential: bounded memory
+        mean = tuple(jnp.mean(g, axis=0) for g in estimates)
+        se = tuple(jnp.std(g, axis=0, ddof=1) / jnp.sqrt(repeats) for g in estimates)
+        return mean, se
+
+    return jax.jit(program)
