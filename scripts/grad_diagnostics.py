@@ -62,7 +62,7 @@ def config_for(setting: str, fields: dict, updates: int) -> Config:
     if setting == "correlated":
         per_mean = 100  # segments of 100 updates, one evaluation per segment
         means = max(1, updates // per_mean)
-        return Config(**base, num_means=means, batches_per_mean=per_mean, num_evals=means)
+        return Config(**base, epochs=1, num_means=means, batches_per_mean=per_mean, num_evals=means)
     cfg = Config(**base, epochs=1)
     steps = training_data(cfg, _digits()).source.steps_per_chunk
     return cfg.replace(epochs=max(1, math.ceil(updates / steps)))

@@ -52,8 +52,8 @@ def test_snr_with_a_baseline_exceeds_that_without():
     _, rule_ema, _, state_ema = tiny_rule(baseline="ema")
     mean_reward = -float(exact.expected_loss(params, POOL_X, POOL_Y, PROBLEM.task))
     state_ema = {**state_ema, "baseline": EmaState(jnp.asarray(mean_reward), jnp.asarray(True))}
-    plain = _stats(rule, params, state, 500)
-    based = _stats(rule_ema, params, state_ema, 500)
+    plain = _stats(rule, params, state, 200)
+    based = _stats(rule_ema, params, state_ema, 200)
     hidden = slice(0, -1)  # the read-out's own gradient takes no baseline
     assert np.all(np.asarray(based.snr[hidden]) > np.asarray(plain.snr[hidden])), (
         plain.snr,
@@ -81,7 +81,7 @@ def test_cosine_detects_a_biased_direction():
     cfg, rule, params, state = tiny_rule()
     ref = references.exact_reference(cfg, PROBLEM, params, POOL_X, POOL_Y)
     flipped = tuple(r.at[::2].multiply(-1.0) for r in ref)
-    R = 5000
+    R = 2000
     stats = _stats(rule, params, state, R, reference=flipped)
     tol = 5 * np.asarray(stats.variance) / (2 * R * np.asarray(stats.mean_norm) ** 2)
     assert np.any(1 - np.asarray(stats.cosine) > tol), stats.cosine
@@ -119,6 +119,7 @@ def test_exact_reference_limit():
     assert "bernoulli" in references.exact_unavailable(Config(unit_type="gaussian"))
 
 
+@pytest.mark.slow
 def test_diagnose_json(capsys):
     import json
 
