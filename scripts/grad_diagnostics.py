@@ -95,7 +95,13 @@ def main(argv=None) -> int:
     parser.add_argument("--ref-rollouts", type=int, default=16, help="reference: K per example")
     parser.add_argument("--ref-repeats", type=int, default=16, help="reference: G estimates")
     parser.add_argument("--out", required=True)
+    parser.add_argument("--table", action="store_true", help="only print the table of --out")
     args = parser.parse_args(argv)
+    if args.table:
+        with open(args.out) as f:
+            saved = json.load(f)
+        print_table(saved["rows"])
+        return 0
     rows = []
     start = time.perf_counter()
     checkpoints = [int(u) for u in args.updates.split(",")]
@@ -158,26 +164,22 @@ def main(argv=None) -> int:
 
 
 def print_table(rows) -> None:
-    """Mean over seeds (± standard deviation) per rule, checkpoint and layer."""
-    keys = sorted({(r["rule"], r["updates"]) for r in rows}, key=lambda k: (k[0], k[1]))
-    print("| rule | updates | test | layer | SNR | cosine | mean norm | total variance |")
-    print("|---|---|---|---|---|---|---|---|")
+    """Per rule and checkpoint, per layer: SNR, cosine, mean norm, total variance and the
+    reference's relative SE (means over seeds)."""
+    keys = sorted({(r["rule"], r["updates"]) for r in rows})
+    print("| rule | updates | test | layer | SNR | cosine | mean norm | variance | ref rel SE |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for rule, updates in keys:
         group = [r for r in rows if r["rule"] == rule and r["updates"] == updates]
         tests = [r["test"] for r in group if r["test"] is not None]
         test = f"{np.mean(tests):.3f}" if tests else "-"
-        n_layers = len(group[0]["layers"])
-        for t in range(n_layers):
-            name = "read-out" if t == n_layers - 1 else str(t)
-
-            def cell(field, fmt, t=t, group=group):
-                v = np.array([r["layers"][t][field] for r in group])
-                return f"{v.mean():{fmt}} ± {v.std(ddof=1) if len(v) > 1 else 0:{fmt}}"
-
+        for t, first in enumerate(group[0]["layers"]):
+            layers = [r["layers"][t] for r in group]
+            mean = lambda k, ls=layers: np.mean([x[k] for x in ls])  # noqa: E731
             print(
-                f"| {rule} | {updates} | {test} | {name} | {cell('snr', '.1f')} | "
-                f"{cell('cosine', '.2f')} | {cell('mean_norm', '.3g')} | "
-                f"{cell('variance', '.3g')} |"
+                f"| {rule} | {updates} | {test} | {first['layer']} | {mean('snr'):.1f} | "
+                f"{mean('cosine'):.2f} | {mean('mean_norm'):.3g} | {mean('variance'):.3g} | "
+                f"{mean('reference_rel_se'):.2f} |"
             )
 
 

@@ -70,6 +70,7 @@ def sampled_reference(
     leave-one-out estimates of ``rollouts`` rollouts per pool example."""
     plain = Config(
         dataset=cfg.dataset,
+        epochs=cfg.epochs,  # the stream: 1
         layers=cfg.layers,
         units=cfg.units,
         unit_type=cfg.unit_type,
