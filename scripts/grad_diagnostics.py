@@ -3,8 +3,10 @@ start of training and after given numbers of updates (issue 13; docs/RESULTS.md 
 
 Usage (the numbers in docs/RESULTS.md):
 
-    python scripts/grad_diagnostics.py --setting digits --seeds 3 --out results/gd-digits.json
-    python scripts/grad_diagnostics.py --setting correlated --seeds 3 --out results/gd-corr.json
+    python scripts/grad_diagnostics.py --setting digits --seeds 3 --samples 64 --pool 256 \
+        --ref-rollouts 8 --ref-repeats 8 --out docs/results/grad-diagnostics-digits.json
+    (the same with --setting correlated --out docs/results/grad-diagnostics-correlated.json)
+    python scripts/grad_diagnostics.py --table --out docs/results/grad-diagnostics-digits.json
 
 For each rule, seeds train as one population up to each checkpoint of ``--updates``, every
 stretch continuing from the state the one before ended in (its data order restarts at epoch
@@ -164,23 +166,21 @@ def main(argv=None) -> int:
 
 
 def print_table(rows) -> None:
-    """Per rule and checkpoint, per layer: SNR, cosine, mean norm, total variance and the
-    reference's relative SE (means over seeds)."""
+    """One row per rule and checkpoint; each cell lists the layers (hidden 0..L-1 / read-out),
+    means over seeds."""
     keys = sorted({(r["rule"], r["updates"]) for r in rows})
-    print("| rule | updates | test | layer | SNR | cosine | mean norm | variance | ref rel SE |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    fields = ("snr", "cosine", "mean_norm", "variance", "reference_rel_se")
+    print("| rule | updates | test | " + " | ".join(fields) + " |")
+    print("|---" * (3 + len(fields)) + "|")
     for rule, updates in keys:
         group = [r for r in rows if r["rule"] == rule and r["updates"] == updates]
         tests = [r["test"] for r in group if r["test"] is not None]
-        test = f"{np.mean(tests):.3f}" if tests else "-"
-        for t, first in enumerate(group[0]["layers"]):
-            layers = [r["layers"][t] for r in group]
-            mean = lambda k, ls=layers: np.mean([x[k] for x in ls])  # noqa: E731
-            print(
-                f"| {rule} | {updates} | {test} | {first['layer']} | {mean('snr'):.1f} | "
-                f"{mean('cosine'):.2f} | {mean('mean_norm'):.3g} | {mean('variance'):.3g} | "
-                f"{mean('reference_rel_se'):.2f} |"
-            )
+        cells = [rule, str(updates), f"{np.mean(tests):.3f}" if tests else "-"]
+        for field in fields:
+            per_layer = np.mean([[x[field] for x in r["layers"]] for r in group], axis=0)
+            fmt = ".2f" if field in ("cosine", "reference_rel_se") else ".2g"
+            cells.append(" / ".join(f"{v:{fmt}}" for v in per_layer))
+        print("| " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":
