@@ -64,9 +64,10 @@ def run(args) -> int:
         if getattr(args, name) < 2:
             raise UsageError(f"--{name.replace('_', '-')}: must be >= 2, got {getattr(args, name)}")
     given = {f.name: getattr(args, f.name) for f in fields(Config)}
-    cfg = Config(**{k: v for k, v in given.items() if v is not None})
-    if cfg.is_stream and given["epochs"] is None:
-        cfg = cfg.replace(epochs=1)
+    given = {k: v for k, v in given.items() if v is not None}
+    if given.get("dataset") == "correlated":
+        given.setdefault("epochs", 1)  # the stream is one pass
+    cfg = Config(**given)
     data = (
         None
         if cfg.is_stream

@@ -41,6 +41,8 @@ def diagnose_layers(
         raise ConfigError(
             f"batch_size: {cfg.batch_size} exceeds the pool of {pool[0].shape[0]} examples"
         )
+    if reference != "none" and not cfg.is_coagent:
+        raise ConfigError(f"reference: {reference} needs a coagent network, not {cfg.rule!r}")
     k_ref, k_est = jax.random.split(key)
     ref = se = None
     if reference == "exact":
