@@ -38,9 +38,9 @@ class Baseline(NamedTuple):
     """One baseline kind.
 
     - ``init(state_dims) -> (params, state)`` for states of widths ``state_dims = (d_0..d_L)``;
-    - ``values(params, state, trace, r_groups) -> (b_0..b_L)``, each ``[B]``, with no
-      gradient; ``r_groups [B / S, S]`` are the batch's returns grouped by example (rollout j
-      of example i is row ``i * S + j`` of the trace), read only by multi-sample kinds;
+    - ``values(params, state, trace) -> (b_0..b_L)``, each ``[B]``, with no gradient; a
+      multi-sample kind (``samples > 1``) takes a fourth argument, ``r_groups [B / S, S]``:
+      the batch's returns grouped by example (rollout j of example i is row ``i * S + j``);
     - ``loss(params, trace, r) -> scalar``: the regression of learned baselines to r ``[B]``;
     - ``update(state, r, decay) -> state``: the non-learned state after the step;
     - ``samples``: rollouts per example the rule must draw (1 except for multi-sample kinds).
@@ -68,7 +68,7 @@ def _unchanged(state, r: jax.Array, decay):
     return state
 
 
-def _zeros(params, state, trace: Trace, r_groups=None) -> tuple[jax.Array, ...]:
+def _zeros(params, state, trace: Trace) -> tuple[jax.Array, ...]:
     return (jnp.zeros(trace.states[0].shape[0]),) * len(trace.states)
 
 
@@ -80,7 +80,7 @@ def none() -> Baseline:
 def ema() -> Baseline:
     """A scalar running average of the batch-mean reward, the same for every layer."""
 
-    def values(params, state: EmaState, trace: Trace, r_groups=None):
+    def values(params, state: EmaState, trace: Trace):
         b = jnp.where(state.ready, state.value, 0.0)
         return (jnp.full(trace.states[0].shape[0], b),) * len(trace.states)
 
@@ -96,7 +96,7 @@ def ema() -> Baseline:
 def _learned(init: Callable, state_values: Callable, loss: Callable) -> Baseline:
     """A learned baseline from ``state_values(params, trace) -> (v_0..v_L)`` (with gradient)."""
 
-    def values(params, state, trace: Trace, r_groups=None):
+    def values(params, state, trace: Trace):
         return tuple(jax.lax.stop_gradient(v) for v in state_values(params, trace))
 
     return Baseline(init, values, loss, _unchanged)

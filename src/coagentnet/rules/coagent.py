@@ -124,7 +124,8 @@ def coagent_rule(cfg: Config, problem: Problem, bootstrap: str | None) -> Rule:
             signals = tuple(jnp.where(warm, r, s) for s in critic_sig)
             total += jnp.sum(critic_losses)
             metrics["critic_loss"] = critic_losses
-        b = baseline.values(params["baseline"], state["baseline"], trace, r.reshape(-1, S))
+        b_args = (params["baseline"], state["baseline"], trace)
+        b = baseline.values(*b_args, r.reshape(-1, S)) if S > 1 else baseline.values(*b_args)
         for t in range(L):
             # Units acting greedily (outside the exploration subset, frozen) get no PG term.
             logp_t = trace.logp[t] if masks is None else trace.logp[t] * masks[t]
