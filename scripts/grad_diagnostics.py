@@ -151,7 +151,7 @@ def main(argv=None) -> int:
                         args.samples,
                         ref_size=(args.ref_rollouts, args.ref_repeats),
                     )
-                    key = "test/mse" if cfg.is_stream else "test/accuracy"
+                    key = "test/loss" if cfg.is_stream else "test/accuracy"
                     test = results[i].final.get(key) if step else None
                     rows.append(dict(rule=label, seed=seed, updates=step, test=test, layers=layers))
             print(
