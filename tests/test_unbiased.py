@@ -11,7 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from coagentnet.model import exact
+from coagentnet.model import baselines, exact
 from coagentnet.model.baselines import EmaState
 from coagentnet.model.losses import score_function_surrogate, task_loss
 from coagentnet.model.network import rollout
@@ -22,7 +22,7 @@ from ztest import critical_z, passes, z_scores
 
 N = 40_000
 KEYS = jax.random.split(jax.random.PRNGKey(2021), N)
-BASELINES = ("none", "ema", "state", "layer_state")
+BASELINES = ("none", "ema", "state", "layer_state", "loo")
 
 
 def exact_gradient(params, x, y):
@@ -80,6 +80,22 @@ def test_baseline_keeps_the_mean_and_lowers_the_variance(estimates, kind):
     # The relative standard error of a variance estimate from N = 40k samples is about
     # sqrt(2 / N) = 0.7%, so a ratio below 0.9 is a real reduction, not noise.
     assert ratio < 0.9, ratio
+
+
+def test_negative_control_loo_including_own_return_fails(monkeypatch):
+    # b = mean of all S returns, the rollout's own included: E[grad log pi * b] != 0 (it
+    # shrinks the policy-gradient terms by (S - 1) / S).
+    def leave_none_out():
+        def values(params, state, trace, r_groups):
+            b = jnp.broadcast_to(jnp.mean(r_groups, axis=1, keepdims=True), r_groups.shape)
+            return (jax.lax.stop_gradient(b.reshape(-1)),) * len(trace.states)
+
+        return baselines.loo()._replace(values=values)
+
+    monkeypatch.setitem(baselines.BASELINES, "loo", leave_none_out)
+    samples, truth = rule_estimates("loo")
+    ok, zmax = passes(samples, truth)
+    assert not ok, f"a baseline with the rollout's own return went unnoticed (max |z| = {zmax:.2f})"
 
 
 def broken_estimates(signal_fn):

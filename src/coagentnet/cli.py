@@ -20,7 +20,7 @@ import threading
 
 #: Verb names, each a module under coagentnet.commands. Listed explicitly: no import-time
 #: registration. The modules are imported only once SIGINT is handled (see _Interrupts).
-VERBS = ("train", "sweep", "status", "export", "reproduce", "report", "bench")
+VERBS = ("train", "sweep", "status", "export", "reproduce", "report", "bench", "diagnose")
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:

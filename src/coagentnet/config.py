@@ -90,6 +90,8 @@ class Config:
     """Baseline subtracted from the policy-gradient signal (``BASELINES``)."""
     ema_decay: float = 0.99
     """Decay of the ``ema`` baseline."""
+    loo_samples: int = 4
+    """``loo`` baseline: S >= 2 rollouts of each example per update (S forward passes)."""
     critic_width: int = 64
     """Hidden width of each layer's critic MLP."""
     critic_depth: int = 1
@@ -132,6 +134,9 @@ class Config:
     # --- evaluation ---
     eval_mode: str = "greedy"
     """greedy (every unit takes its most likely action / mean) or sampled."""
+    grad_diagnostics: int = 0
+    """R >= 2: every evaluation also records grad_var, grad_snr, grad_cos per layer from R
+    updates (coagentnet.diagnostics); 0 = off."""
 
     def __post_init__(self) -> None:
         validate(self)
@@ -282,8 +287,15 @@ def validate(cfg: Config) -> None:
             f"({', '.join(registry.names_where(policy_gradient=True))}) "
             f"take a baseline, not {cfg.rule!r}"
         )
+    if cfg.baseline == "loo" and cfg.loo_samples < 2:
+        raise ConfigError(f"loo_samples: the loo baseline needs S >= 2, got {cfg.loo_samples!r}")
     if cfg.baseline not in allowed:
         raise ConfigError(f"baseline: {cfg.rule} takes {', '.join(allowed)}, not {cfg.baseline!r}")
+    if cfg.grad_diagnostics and (cfg.grad_diagnostics < 2 or not cfg.is_coagent):
+        raise ConfigError(
+            "grad_diagnostics: needs R >= 2 (or 0) and a policy-gradient rule, got "
+            f"{cfg.grad_diagnostics!r} with {cfg.rule!r}"
+        )
     if cfg.stochastic_readout and not cfg.is_coagent:
         raise ConfigError(f"stochastic_readout: needs a policy-gradient rule, not {cfg.rule!r}")
     if cfg.is_coagent and cfg.layers == 0 and (cfg.has_critics or not cfg.stochastic_readout):

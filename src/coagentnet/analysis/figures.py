@@ -24,6 +24,9 @@ _NAMES = {
     "loss": "loss",
     "entropy": "mean unit entropy (nats)",
     "on_fraction": "on-fraction",
+    "grad_var": "update total variance",  # grad_*: train split, layer L is the read-out
+    "grad_snr": "update SNR",
+    "grad_cos": "cosine with the expected-loss gradient",
     "val_auc": "validation AUC",
     "test_auc": "test AUC",
     "test_final": "final test",
@@ -46,7 +49,8 @@ class Fig:
       ``curves``: mean +/- SE of ``split``/``metric`` over updates at each method's selected
         setting, one line per method (or per value of ``line``), a panel per ``facet`` value;
       ``sensitivity``: ``score`` (val_auc, test_auc, test_final) against ``x``;
-      ``layers``: a per-layer metric (entropy, on_fraction) over updates, a panel per method;
+      ``layers``: a per-layer metric (entropy, on_fraction; with ``grad_diagnostics`` runs and
+        ``split="train"`` also grad_var, grad_snr, grad_cos) over updates, a panel per method;
       ``selected``: the selected value of tuned ``param`` against method column ``x``.
     """
 

@@ -10,7 +10,12 @@ unbiased for any b_t (the coagent policy-gradient theorem). Kinds (:data:`BASELI
 - ``state``: one learned linear V(x) (zero-initialised, Monte Carlo regression to r) shared
   by every layer;
 - ``layer_state``: one learned linear V_t(s_t) per hidden layer, plus one on s_L for a
-  stochastic read-out.
+  stochastic read-out;
+- ``loo`` (beyond the paper; Kool, van Hoof and Welling 2019, "Buy 4 REINFORCE samples, get
+  a baseline for free"): every example is rolled out S times (``Baseline.samples``, set from
+  ``Config.loo_samples``) and each rollout's baseline is the mean return of the other S - 1
+  rollouts of the same example. Those rollouts are independent of this one's actions, so the
+  update stays unbiased; it costs S forward passes per example.
 
 A kind is a :class:`Baseline`, four pure functions; a new kind is one constructor and one line
 in :data:`BASELINES`. Per-layer baselines are a tuple of L + 1 arrays ``[B]``: index t < L for
@@ -33,15 +38,19 @@ class Baseline(NamedTuple):
     """One baseline kind.
 
     - ``init(state_dims) -> (params, state)`` for states of widths ``state_dims = (d_0..d_L)``;
-    - ``values(params, state, trace) -> (b_0..b_L)``, each ``[B]``, with no gradient;
+    - ``values(params, state, trace) -> (b_0..b_L)``, each ``[B]``, with no gradient; a
+      multi-sample kind (``samples > 1``) takes a fourth argument, ``r_groups [B / S, S]``:
+      the batch's returns grouped by example (rollout j of example i is row ``i * S + j``);
     - ``loss(params, trace, r) -> scalar``: the regression of learned baselines to r ``[B]``;
-    - ``update(state, r, decay) -> state``: the non-learned state after the step.
+    - ``update(state, r, decay) -> state``: the non-learned state after the step;
+    - ``samples``: rollouts per example the rule must draw (1 except for multi-sample kinds).
     """
 
     init: Callable
     values: Callable
     loss: Callable
     update: Callable
+    samples: int = 1
 
 
 class EmaState(NamedTuple):
@@ -123,15 +132,33 @@ def layer_state() -> Baseline:
     return _learned(init, state_values, loss)
 
 
+def loo() -> Baseline:
+    """Leave-one-out over S rollouts of each example: b = (sum of the S returns - own) / (S - 1).
+
+    S is read from ``r_groups``; :func:`baseline` sets ``samples`` (2 here marks the kind as
+    multi-sample).
+    """
+
+    def values(params, state, trace: Trace, r_groups: jax.Array):
+        total = jnp.sum(r_groups, axis=1, keepdims=True)
+        b = jax.lax.stop_gradient((total - r_groups) / (r_groups.shape[1] - 1)).reshape(-1)
+        return (b,) * len(trace.states)
+
+    return Baseline(lambda state_dims: ({}, {}), values, _no_loss, _unchanged, samples=2)
+
+
 #: Baseline kind -> its constructor. The one list of baseline names (config validation reads it).
 BASELINES: dict[str, Callable[[], Baseline]] = {
     "none": none,
     "ema": ema,
     "state": state,
     "layer_state": layer_state,
+    "loo": loo,
 }
 
 
-def baseline(kind: str) -> Baseline:
-    """The :class:`Baseline` named ``kind``."""
-    return BASELINES[kind]()
+def baseline(kind: str, samples: int = 2) -> Baseline:
+    """The :class:`Baseline` named ``kind``; ``samples`` is S for the multi-sample kind ``loo``
+    (the others ignore it)."""
+    made = BASELINES[kind]()
+    return made._replace(samples=samples) if made.samples > 1 else made

@@ -57,7 +57,9 @@ def coagent_rule(cfg: Config, problem: Problem, bootstrap: str | None) -> Rule:
     Hidden layer t learns from ``grad log pi_t(a_t|s_t) * (signal_t - b_t)``:
 
     - ``reinforce`` (Williams 1992; coagents: Thomas 2011, Kostas et al. 2020): signal_t = r.
-      Unbiased for the gradient of the expected reward with any action-independent baseline.
+      Unbiased for the gradient of the expected reward with any action-independent baseline,
+      the ``loo`` one included (each example then rolled out S times, the update averaging
+      over all S x B rollouts).
     - ``actor_critic`` (bootstrap ``sampled``) and ``off_policy`` (bootstrap ``greedy``,
       Gupta et al. 2021): signal_t = y_t, the critic target (the authors' choice: the last
       hidden layer is then plain REINFORCE), or Q_t(s_t, a_t) with ``actor_signal="q"``.
@@ -79,7 +81,8 @@ def coagent_rule(cfg: Config, problem: Problem, bootstrap: str | None) -> Rule:
     (:mod:`coagentnet.model.partition`).
     """
     unit = units_from_config(cfg)
-    baseline = baselines.baseline(cfg.baseline)
+    baseline = baselines.baseline(cfg.baseline, cfg.loo_samples)
+    S = baseline.samples  # rollouts per example (loo: S forward passes)
     L, U = cfg.layers, cfg.units
     state_dims = (problem.in_dim,) + (U,) * L
     sr = cfg.stochastic_readout
@@ -101,6 +104,8 @@ def coagent_rule(cfg: Config, problem: Problem, bootstrap: str | None) -> Rule:
     def loss(params, state, x, y, key, ctx: RuleContext):
         hyper = ctx.hyper
         masks = exploration.training_masks(cfg, state, key, ctx.epoch)  # None: all sample
+        if S > 1:  # rollout j of example i is row i * S + j; means below average over all
+            x, y = jnp.repeat(x, S, axis=0), jnp.repeat(y, S, axis=0)
         trace = forward(
             params, x, key, unit, hyper["unit_std"], stochastic_readout=sr, sample_mask=masks
         )
@@ -119,7 +124,8 @@ def coagent_rule(cfg: Config, problem: Problem, bootstrap: str | None) -> Rule:
             signals = tuple(jnp.where(warm, r, s) for s in critic_sig)
             total += jnp.sum(critic_losses)
             metrics["critic_loss"] = critic_losses
-        b = baseline.values(params["baseline"], state["baseline"], trace)
+        b_args = (params["baseline"], state["baseline"], trace)
+        b = baseline.values(*b_args, r.reshape(-1, S)) if S > 1 else baseline.values(*b_args)
         for t in range(L):
             # Units acting greedily (outside the exploration subset, frozen) get no PG term.
             logp_t = trace.logp[t] if masks is None else trace.logp[t] * masks[t]

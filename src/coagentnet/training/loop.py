@@ -170,7 +170,51 @@ class Trainer:
             return self.rule.evaluate(member["params"], x, y, key, hyper, greedy)
 
         key = jax.random.fold_in(keys["eval"], chunk)
-        return evaluate(evaluate_fn, arrays, len(self.splits), key)
+        metrics = evaluate(evaluate_fn, arrays, len(self.splits), key)
+        if self.cfg.grad_diagnostics:
+            grad_key = jax.random.fold_in(key, 2**31 - 1)  # not an evaluation chunk's key
+            metrics |= self._grad_metrics(member, hyper, grad_key, chunk, arrays)
+        return metrics
+
+    def _grad_metrics(self, member, hyper, key, chunk, arrays):
+        """``grad_var``, ``grad_snr``, ``grad_cos``, each ``[splits, L + 1]`` (hidden layers,
+        then the read-out) from ``cfg.grad_diagnostics`` updates at the member's parameters
+        (:mod:`coagentnet.diagnostics`). The pool is the first evaluation chunk (the first
+        ``MAX_CHUNK`` examples of the first split: training set, or the stream's validation
+        set); the cosine's reference is a sampled estimate of the expected loss's gradient on it
+        (8 rollouts x 8 repeats per example). Recorded under the first split; NaN under the
+        others, which the diagnostics do not concern."""
+        from coagentnet.diagnostics import estimators, references
+
+        pool = (arrays["x"][0], arrays["y"][0])
+        if self.cfg.batch_size > pool[0].shape[0]:  # shapes are static: raised when compiling
+            raise ConfigError(
+                f"batch_size: grad_diagnostics draws batches from {pool[0].shape[0]} examples, "
+                f"not {self.cfg.batch_size}"
+            )
+        k_ref, k_est = jax.random.split(key)
+        params = member["params"]
+        ref, _ = references.sampled_reference(
+            self.cfg, self.problem, params, *pool, k_ref, hyper, 8, 8
+        )
+        ctx = RuleContext(hyper=hyper, epoch=self.source.epoch(chunk), step=0)
+        stats = estimators.diagnose(
+            self.rule,
+            params,
+            member["rule_state"],
+            *pool,
+            k_est,
+            ctx,
+            self.cfg.grad_diagnostics,
+            self.cfg.batch_size,
+            ref,
+        )
+        first_split = lambda v: jnp.full((len(self.splits),) + v.shape, jnp.nan).at[0].set(v)  # noqa: E731
+        return {
+            "grad_var": first_split(stats.variance),
+            "grad_snr": first_split(stats.snr),
+            "grad_cos": first_split(stats.cosine),
+        }
 
 
 def _static_config(cfg: Config) -> Config:
