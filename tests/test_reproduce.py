@@ -64,7 +64,13 @@ def test_reproduce_runs_resumes_and_reports(tiny_study, tmp_path, capsys):
     summary = json.loads((out / "summary.json").read_text())
     rows = summary["studies"]["mnist_shallow"]["rules"]["table"]
     assert [r["method"] for r in rows] == ["backprop", "reinforce"]
-    assert all(r["seeds"] == 2 for r in rows)
+    assert all(r["n"] == 2 for r in rows)
+    # Numbers, not display strings: a mean inside its t interval (2 seeds), the kind named.
+    for r in rows:
+        mean = r["final test accuracy mean"]
+        assert isinstance(mean, float) and isinstance(r["final test accuracy se"], float)
+        assert r["ci"] == "t" and r["ci_low"] <= mean <= r["ci_high"]
+        assert isinstance(r["log2 lr"], float) and isinstance(r["at_grid_edge"], str)
     assert (out / "mnist_shallow" / "rules-final.csv").exists()
     assert "| method |" in (out / "summary.md").read_text()
 
