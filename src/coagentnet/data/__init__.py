@@ -5,7 +5,15 @@ online-regression stream is generated lazily inside JAX programs (``stream``). E
 with data raises ``DataError``, whose one-line message is meant for the user.
 """
 
-from .datasets import DATASETS, SHAPES, Dataset, dataset_shape, load_dataset
+from .datasets import (
+    DATASETS,
+    IMAGE_DATASETS,
+    INPUT_RANGES,
+    SHAPES,
+    Dataset,
+    dataset_shape,
+    load_dataset,
+)
 from .errors import DataError
 from .idx import read_idx, read_idx_pair
 from .stream import (
@@ -22,6 +30,8 @@ from .stream import (
 
 __all__ = [
     "DATASETS",
+    "IMAGE_DATASETS",
+    "INPUT_RANGES",
     "SHAPES",
     "VARIANCE",
     "DataError",

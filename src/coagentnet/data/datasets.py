@@ -17,6 +17,8 @@ name                task            source                                train/
 ``diabetes``        regression      sklearn ``load_diabetes``, raw        354/44/44
 ==================  ==============  ====================================  ==================
 
+Image data sets (``IMAGE_DATASETS``) load with pixels in [-1, 1] (the paper's range); with
+``input_range="unit"`` they are mapped to [0, 1] by x/2 + 1/2 (so 0 and 1 are exact).
 The correlated online-regression stream is not a fixed data set: see ``stream.py``.
 """
 
@@ -244,6 +246,10 @@ _LOADERS: dict[str, Callable[..., _Loaded]] = {
 
 DATASETS: tuple[str, ...] = tuple(_LOADERS)
 
+#: Data sets of pixels the loaders put in [-1, 1]: the ones ``input_range`` applies to.
+IMAGE_DATASETS: tuple[str, ...] = ("digits", "mnist", "fashion-mnist", "mnist-test10k")
+INPUT_RANGES: tuple[str, ...] = ("symmetric", "unit")
+
 #: name -> (task, D inputs, outputs (classes; 1 for regression), N examples over all splits):
 #: the shapes of the table above, for code that must size a run without loading its data (the
 #: planner's memory model). The data tests check every loader against it.
@@ -272,6 +278,7 @@ def load_dataset(
     split_seed: int = 0,
     normalize: bool = False,
     download: bool = True,
+    input_range: str = "symmetric",
 ) -> Dataset:
     """Load a fixed data set by name (one of ``DATASETS``; table in the module docstring).
 
@@ -283,6 +290,8 @@ def load_dataset(
       normalize: standardise every feature with the training split's mean and std (off by
         default: the paper did not normalise).
       download: allow downloading missing IDX files into the cache (checksums verified).
+      input_range: ``symmetric`` (pixels in [-1, 1]) or ``unit`` ([0, 1]); image data sets
+        only. The symmetric arrays are the loaders' own, untouched.
 
     Raises:
       DataError: unknown name, bad split seed, missing or corrupt data.
@@ -293,10 +302,23 @@ def load_dataset(
         )
     if name not in _LOADERS:
         raise DataError(f"unknown data set {name!r}; expected one of: {', '.join(DATASETS)}")
+    if input_range not in INPUT_RANGES:
+        raise DataError(
+            f"input_range: unknown {input_range!r}; expected one of: {', '.join(INPUT_RANGES)}"
+        )
+    if input_range != "symmetric" and name not in IMAGE_DATASETS:
+        raise DataError(
+            f"input_range: only image data sets ({', '.join(IMAGE_DATASETS)}) take "
+            f"{input_range!r}, not {name!r}"
+        )
     split_seed = check_split_seed(split_seed)
     task, num_classes, (xtr, ytr, xva, yva, xte, yte) = _LOADERS[name](
         data_dir, split_seed, download
     )
+    if input_range == "unit":
+        # Why: with [-1, 1] inputs the always-background pixels (-1 in every image) move the
+        # first-layer logits like a bias; at [0, 1] they are 0 and carry no gradient.
+        xtr, xva, xte = (x * np.float32(0.5) + np.float32(0.5) for x in (xtr, xva, xte))
     if normalize:
         xtr, xva, xte = standardize(xtr, xva, xte)
     return Dataset(name, task, xtr, ytr, xva, yva, xte, yte, num_classes)

@@ -39,6 +39,7 @@ CARRIED = (
     "data_dir",
     "split_seed",
     "normalize",
+    "input_range",
     "layers",
     "units",
     "optimizer",
@@ -148,7 +149,11 @@ def pretrain_population(
     """Train a population with backprop pretraining; the same contract as ``train_population``
     (:func:`coagentnet.training.run.run_population` chooses this when ``pretrain_epochs > 0``)."""
     first, second = run_phases(
-        configs, seeds, progress=progress, data=data, keep_params=keep_params,
+        configs,
+        seeds,
+        progress=progress,
+        data=data,
+        keep_params=keep_params,
         checkpoint=checkpoint,
     )
     return [merge(c, a, b) for c, a, b in zip(configs, first, second, strict=True)]
