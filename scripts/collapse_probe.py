@@ -101,6 +101,11 @@ def run(cfg: Config, seed: int, updates: int):
         params, state, opt = update(params, state, opt, xs[idx], ys[idx], k, step)
 
 
+def _mean(sts: list[dict], name: str, t: int | None = None) -> float:
+    """Mean over seeds of a stat (of layer ``t`` for per-layer stats)."""
+    return float(np.mean([s[name] if t is None else s[name][t] for s in sts]))
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--dataset", default="mnist-test10k")
@@ -129,16 +134,11 @@ def main(argv=None) -> int:
     )
     print("|---|---|---|---|---|---|---|", file=sys.stderr)
     for (rng_name, layers, step), sts in table.items():
-
-        def mean(name, t=None):
-            vals = [s[name] if t is None else s[name][t] for s in sts]
-            return float(np.mean(vals))
-
         cells = [
-            " / ".join(f"{mean(n, t):.3g}" for t in range(layers))
+            " / ".join(f"{_mean(sts, n, t):.3g}" for t in range(layers))
             for n in ("spread", "shift", "entropy")
         ]
-        acc = mean("accuracy")
+        acc = _mean(sts, "accuracy")
         print(
             f"| {rng_name} | {layers} | {step} | " + " | ".join(cells) + f" | {acc:.3f} |",
             file=sys.stderr,
