@@ -38,8 +38,9 @@ def ladder(path: str):
     sel = analysis.analyse(frames, Protocol(tune=("lr",)), method=method)
     table = sel.table.copy()
     ds, batch = runs["dataset"].iloc[0], int(runs["batch_size"].iloc[0])
-    if "epochs" not in table.columns:  # one rung only: every run has the same budget
-        table["epochs"] = int(runs["epochs"].iloc[0])
+    for col in ("epochs", "layers"):  # one value only (one rung, one depth): the runs' own
+        if col not in table.columns:
+            table[col] = int(runs[col].iloc[0])
     table["updates"] = table["epochs"].astype(int) * updates_per_epoch(ds, batch)
     others = [m for m in method if m != "epochs"]
     table["method"] = [method_label({k: r[k] for k in others}) for r in table.to_dict("records")]
