@@ -13,7 +13,7 @@ import functools
 from dataclasses import dataclass, fields
 
 from coagentnet import study_options
-from coagentnet.data import DATASETS, IMAGE_DATASETS, INPUT_RANGES
+from coagentnet.data import DATASETS, INPUT_RANGES, input_range_problem
 from coagentnet.errors import ConfigError
 from coagentnet.model.baselines import BASELINES
 from coagentnet.model.units import UNIT_TYPES
@@ -222,11 +222,9 @@ def validate(cfg: Config) -> None:
     _choice("actor_signal", cfg.actor_signal, ACTOR_SIGNALS)
     _choice("eval_mode", cfg.eval_mode, EVAL_MODES)
     _choice("input_range", cfg.input_range, INPUT_RANGES)
-    if cfg.input_range != "symmetric" and cfg.dataset not in IMAGE_DATASETS:
-        raise ConfigError(
-            f"input_range: only image data sets ({', '.join(IMAGE_DATASETS)}) take "
-            f"{cfg.input_range!r}, not {cfg.dataset!r}"
-        )
+    problem = input_range_problem(cfg.dataset, cfg.input_range)
+    if problem:
+        raise ConfigError(problem)
     _positive("layers", cfg.layers, strict=False)
     for name in ("units", "batch_size", "epochs", "critic_width", "critic_depth"):
         _positive(name, getattr(cfg, name))

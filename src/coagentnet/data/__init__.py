@@ -12,6 +12,7 @@ from .datasets import (
     SHAPES,
     Dataset,
     dataset_shape,
+    input_range_problem,
     load_dataset,
 )
 from .errors import DataError
@@ -32,6 +33,7 @@ __all__ = [
     "DATASETS",
     "IMAGE_DATASETS",
     "INPUT_RANGES",
+    "input_range_problem",
     "SHAPES",
     "VARIANCE",
     "DataError",

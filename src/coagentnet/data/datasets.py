@@ -271,6 +271,18 @@ def dataset_shape(name: str) -> tuple[str, int, int, int]:
     return SHAPES[name]
 
 
+def input_range_problem(name: str, input_range: str) -> str | None:
+    """Why ``input_range`` cannot be used with data set ``name`` (one line), or None."""
+    if input_range not in INPUT_RANGES:
+        return f"input_range: unknown {input_range!r}; expected one of: {', '.join(INPUT_RANGES)}"
+    if input_range != "symmetric" and name not in IMAGE_DATASETS:
+        return (
+            f"input_range: only image data sets ({', '.join(IMAGE_DATASETS)}) take "
+            f"{input_range!r}, not {name!r}"
+        )
+    return None
+
+
 def load_dataset(
     name: str,
     *,
@@ -302,15 +314,9 @@ def load_dataset(
         )
     if name not in _LOADERS:
         raise DataError(f"unknown data set {name!r}; expected one of: {', '.join(DATASETS)}")
-    if input_range not in INPUT_RANGES:
-        raise DataError(
-            f"input_range: unknown {input_range!r}; expected one of: {', '.join(INPUT_RANGES)}"
-        )
-    if input_range != "symmetric" and name not in IMAGE_DATASETS:
-        raise DataError(
-            f"input_range: only image data sets ({', '.join(IMAGE_DATASETS)}) take "
-            f"{input_range!r}, not {name!r}"
-        )
+    problem = input_range_problem(name, input_range)
+    if problem:
+        raise DataError(problem)
     split_seed = check_split_seed(split_seed)
     task, num_classes, (xtr, ytr, xva, yva, xte, yte) = _LOADERS[name](
         data_dir, split_seed, download
