@@ -83,11 +83,11 @@ def figure(table, dataset: str, out: str) -> None:
             capsize=3,
             **plots.style(i),
         )
+    ax.set_xscale("log")  # before the ticks: setting the scale resets the locator
     ticks = sorted(set(table["updates"]))
     ax.set_xticks(ticks, [f"{t / 1000:.0f}k" if t >= 1000 else str(t) for t in ticks])
     ax.minorticks_off()
     ax.axhline(0.1, color="grey", ls="--", lw=1, label="chance (0.1)")
-    ax.set_xscale("log")
     ax.set_xlabel("updates (batch 32)")
     ax.set_ylabel("final greedy test accuracy")
     n = int(table["n"].min())
