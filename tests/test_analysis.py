@@ -74,8 +74,25 @@ def test_selection_picks_the_best_validation_setting_and_reports_its_test():
     t = np.array([0.80, 0.81, 0.82])
     assert table.loc["A", "val_auc"] == pytest.approx(np.mean(0.025 + t / 2))
     assert set(sel.runs["lr"]) == {0.1, 0.01} and len(sel.runs) == 6
+    # 3 seeds: Student's t interval, 0.63 +/- t(0.975, 2) * 0.03 / sqrt(3), t = 4.3027.
     lo, hi = table.loc["A", "test_final_ci_low"], table.loc["A", "test_final_ci_high"]
-    assert 0.6 <= lo <= 0.63 <= hi <= 0.66
+    half = 4.302653 * 0.03 / math.sqrt(3)
+    assert (lo, hi) == pytest.approx((0.63 - half, 0.63 + half), abs=1e-5)
+    assert table.loc["A", "ci"] == "t" and table.loc["A", "n"] == 3
+
+
+def test_a_selection_at_the_end_of_its_grid_is_flagged():
+    spec = []
+    for seed in range(2):
+        for lr, top in ((0.001, 0.5), (0.01, 0.8), (0.1, 0.6)):  # M: the middle lr is best
+            spec.append(("M", lr, seed, _ramp(top), _ramp(top), False))
+        for lr, top in ((0.001, 0.5), (0.01, 0.6), (0.1, 0.8)):  # E: the largest lr is best
+            spec.append(("E", lr, seed, _ramp(top), _ramp(top), False))
+        spec.append(("S", 0.1, seed, _ramp(0.7), _ramp(0.7), False))  # S: one lr, no grid
+    table = analysis.analyse(_frames(spec), Protocol()).table.set_index("rule")
+    assert table.loc["M", "at_grid_edge"] == ""
+    assert table.loc["E", "at_grid_edge"] == "lr"
+    assert table.loc["S", "at_grid_edge"] == ""
 
 
 def test_minimising_a_loss_selects_the_lowest():

@@ -68,6 +68,8 @@ def test_table_output(capsys):
         (["--critic-width", "32"], "critic_width"),
         (["--units", "many"], "--units"),
         (["--seeds", "0"], "--seeds"),
+        (["--dataset", "boston", "--input-range", "unit"], "input_range"),
+        (["--input-range", "zero"], "input_range"),
     ],
 )
 def test_bad_input_is_one_line_with_exit_code_2(capsys, argv, field):

@@ -266,3 +266,45 @@ def test_declared_shapes_match_the_loaders_table():
     assert set(SHAPES) == set(DATASETS)
     for name, (task, d, c, (a, b, t)) in EXPECTED.items():
         assert dataset_shape(name) == (task, d, c, a + b + t), name
+
+
+# sha256 of x_train, x_val, x_test (float32 bytes, in that order) as loaded before the
+# input_range option existed: the default must stay bitwise the same arrays.
+_BEFORE_INPUT_RANGE = {
+    "digits": "6717d1f78ecd2bde6272522fabb17553c99d3ba38232a2f250bc282951c4f809",
+}
+
+
+def _digest(ds) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    for x in (ds.x_train, ds.x_val, ds.x_test):
+        h.update(x.tobytes())
+    return h.hexdigest()
+
+
+def test_input_range_default_is_bitwise_the_arrays_from_before_the_option():
+    assert _digest(load_dataset("digits")) == _BEFORE_INPUT_RANGE["digits"]
+    assert _digest(load_dataset("digits", input_range="symmetric")) == _BEFORE_INPUT_RANGE["digits"]
+
+
+def test_input_range_unit_is_in_zero_one_and_maps_the_symmetric_pixels():
+    sym, unit = load_dataset("digits"), load_dataset("digits", input_range="unit")
+    for s, u in ((sym.x_train, unit.x_train), (sym.x_val, unit.x_val), (sym.x_test, unit.x_test)):
+        assert s.min() == -1.0 and s.max() == 1.0
+        assert u.dtype == np.float32 and u.min() == 0.0 and u.max() == 1.0
+        np.testing.assert_array_equal(u, s * np.float32(0.5) + np.float32(0.5))
+    np.testing.assert_array_equal(unit.y_train, sym.y_train)
+
+
+def test_input_range_is_refused_where_it_does_not_apply():
+    from coagentnet.config import Config, ConfigError
+
+    with pytest.raises(DataError, match="input_range: only image data sets"):
+        load_dataset("diabetes", input_range="unit")
+    with pytest.raises(DataError, match="input_range: unknown 'zero'"):
+        load_dataset("digits", input_range="zero")
+    with pytest.raises(ConfigError, match="input_range: only image data sets .* not 'boston'"):
+        Config(dataset="boston", input_range="unit")
+    assert Config(dataset="mnist-test10k", input_range="unit").input_range == "unit"

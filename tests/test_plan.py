@@ -19,6 +19,14 @@ def test_run_id_is_stable_short_and_sensitive():
     assert run_id(mnist, 0) != run_id(mnist.replace(data_dir="/x"), 0)
 
 
+def test_run_ids_from_before_input_range_are_kept_and_the_option_changes_them():
+    # Ids computed by the code before the input_range field existed: stores made then resume.
+    assert run_id(Config(), 0) == "d9147b766578af42"
+    deep = Config(dataset="mnist-test10k", layers=3, rule="off_policy")
+    assert run_id(deep, 4) == "a515209ef79b2576"
+    assert run_id(deep.replace(input_range="unit"), 4) != run_id(deep, 4)
+
+
 def _runs(rules=("reinforce", "backprop"), lrs=(0.1, 0.2, 0.3), seeds=range(3)):
     return [
         make_run(Config(rule=rule, lr=lr, units=8), seed)

@@ -5,7 +5,14 @@ import math
 import numpy as np
 import pytest
 
-from coagentnet.analysis.stats import area_under_curve, bootstrap_ci, mean_se, tail_mean
+from coagentnet.analysis.stats import (
+    area_under_curve,
+    bootstrap_ci,
+    interval,
+    mean_se,
+    t_interval,
+    tail_mean,
+)
 
 
 def test_mean_se_known_values():
@@ -76,3 +83,35 @@ def test_tail_mean():
     assert tail_mean([0, 1], [1, 3], 10) == 2.0
     with pytest.raises(ValueError):
         tail_mean([0], [1], 0)
+
+
+def test_t_interval_matches_the_t_table():
+    # 1, 2, 3: mean 2, sd 1, SE 1/sqrt(3); t(0.975, 2 df) = 4.3027 (printed t tables).
+    lo, hi = t_interval([1.0, 2.0, 3.0])
+    half = 4.302653 / math.sqrt(3.0)
+    assert lo == pytest.approx(2.0 - half, abs=1e-5) and hi == pytest.approx(2.0 + half, abs=1e-5)
+    # 0, 2: mean 1, SE 1; t(0.975, 1 df) = 12.7062.
+    lo, hi = t_interval([0.0, 2.0])
+    assert (lo, hi) == pytest.approx((1.0 - 12.7062, 1.0 + 12.7062), abs=1e-4)
+    # 90%: t(0.95, 4 df) = 2.1318 on 0..4 (sd sqrt(2.5), SE sqrt(0.5)).
+    lo, hi = t_interval([0.0, 1.0, 2.0, 3.0, 4.0], confidence=0.9)
+    assert hi - 2.0 == pytest.approx(2.1318 * math.sqrt(0.5), abs=1e-4)
+
+
+def test_t_interval_small_n_non_finite_and_bad_confidence():
+    assert all(math.isnan(v) for v in t_interval([0.5]))
+    assert all(math.isnan(v) for v in t_interval([]))
+    assert t_interval([1.0, 2.0, 3.0, float("nan")]) == t_interval([1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match="confidence"):
+        t_interval([1.0, 2.0], confidence=1.0)
+
+
+def test_interval_is_t_below_ten_seeds_and_bootstrap_from_ten():
+    nine = [float(i) for i in range(9)]
+    lo, hi, kind = interval(nine, seed=0)
+    assert kind == "t" and (lo, hi) == t_interval(nine)
+    ten = [float(i) for i in range(10)]
+    lo, hi, kind = interval(ten, seed=0)
+    assert kind == "bootstrap" and (lo, hi) == bootstrap_ci(ten, seed=0)
+    # Nine finite values and a diverged NaN are still nine seeds: t.
+    assert interval([*nine, float("nan")], seed=0)[2] == "t"

@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass, fields
 
 from coagentnet import study_options
-from coagentnet.data import dataset_names
+from coagentnet.data import INPUT_RANGES, dataset_names, input_range_problem
 from coagentnet.errors import ConfigError
 from coagentnet.model.baselines import BASELINES
 from coagentnet.model.units import UNIT_TYPES
@@ -54,6 +54,8 @@ class Config:
     """Seed of the train/validation/test split; independent of the run seed."""
     normalize: bool = False
     """Standardise tabular features with train-set statistics."""
+    input_range: str = "symmetric"
+    """Image data sets: pixels in [-1, 1] (symmetric, the paper's) or in [0, 1] (unit)."""
     difficulty: float = 0.0
     """Correlated stream: d in [0, 1], the correlation of samples within a segment."""
     num_means: int = 200
@@ -239,6 +241,10 @@ def validate(cfg: Config) -> None:
     _choice("activation", cfg.activation, ACTIVATIONS)
     _choice("actor_signal", cfg.actor_signal, ACTOR_SIGNALS)
     _choice("eval_mode", cfg.eval_mode, EVAL_MODES)
+    _choice("input_range", cfg.input_range, INPUT_RANGES)
+    problem = input_range_problem(cfg.dataset, cfg.input_range)
+    if problem:
+        raise ConfigError(problem)
     _positive("layers", cfg.layers, strict=False)
     for name in ("units", "batch_size", "epochs", "critic_width", "critic_depth"):
         _positive(name, getattr(cfg, name))

@@ -120,6 +120,7 @@ def draw(fig: Fig, frames: Frames, selection: Selection, protocol: Protocol):
         table = _filter(table, fig.only)
         drop = (fig.x, fig.facet)
         table = table.assign(label=[selection.label(r, drop) for r in table.to_dict("records")])
+        table["label"] = _edge_labels(table, selection, fig.x)
         styles = _plots().style_index(table["label"])
         panels = _panels(table, fig.facet)
         out, axes = _plots().new_figure(len(panels))
@@ -194,6 +195,23 @@ def _layers(fig, frames, selection, metric, method):
         ax.set_visible(False)
     _suptitle(out, fig.title)
     return out
+
+
+def _edge_labels(table: pd.DataFrame, selection: Selection, x: str) -> list[str]:
+    """Legend labels of a sensitivity figure: a method whose selected ``x`` is at an end of
+    its grid is marked, as its table row is (``at_grid_edge``)."""
+    method = [m for m in selection.method if m in table.columns]
+    edged = {
+        tuple(str(r[m]) for m in method)
+        for r in selection.table.to_dict("records")
+        if x in str(r.get("at_grid_edge", "")).split(",")
+    }
+    return [
+        f"{r['label']} (selected {x} at grid edge)"
+        if tuple(str(r[m]) for m in method) in edged
+        else r["label"]
+        for r in table.to_dict("records")
+    ]
 
 
 def _selected(fig, selection):

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from coagentnet.analysis.labels import method_label
-from coagentnet.analysis.stats import area_under_curve, bootstrap_ci, mean_se, tail_mean
+from coagentnet.analysis.stats import area_under_curve, interval, mean_se, tail_mean
 from coagentnet.config import POPULATION_SCALARS
 
 #: Seed of every bootstrap interval in tables and reports (explicit, so reports repeat).
@@ -152,15 +152,16 @@ def _count(last: int | float, points: int) -> int:
 def _stats(values: pd.Series, diverged: pd.Series, seed: int) -> dict:
     ok = values[~diverged.to_numpy()]
     mean, se = mean_se(ok.tolist())
-    lo, hi = bootstrap_ci(ok.tolist(), seed=seed)
-    return {"mean": mean, "se": se, "ci_low": lo, "ci_high": hi}
+    lo, hi, kind = interval(ok.tolist(), seed=seed)
+    return {"mean": mean, "se": se, "ci_low": lo, "ci_high": hi, "ci": kind}
 
 
 def summarize(
     runs: pd.DataFrame, scores: pd.Series, by: Sequence[str], seed: int = BOOTSTRAP_SEED
 ) -> pd.DataFrame:
     """Per setting (the ``by`` columns): seeds ``n``, ``diverged`` count, and mean, standard
-    error and bootstrap interval of the scores over the seeds that did not diverge."""
+    error and 95% interval (``ci``: ``t`` below 10 seeds, else ``bootstrap``) of the scores
+    over the seeds that did not diverge."""
     by = list(by)
     frame = runs[["run", "diverged", *by]].copy()
     frame["score"] = frame["run"].map(scores).astype(float)
@@ -174,7 +175,24 @@ def summarize(
         row["diverged"] = int(g["diverged"].sum())
         row.update(_stats(g["score"], g["diverged"], seed))
         out.append(row)
-    return pd.DataFrame(out, columns=[*by, "n", "diverged", "mean", "se", "ci_low", "ci_high"])
+    columns = [*by, "n", "diverged", "mean", "se", "ci_low", "ci_high", "ci"]
+    return pd.DataFrame(out, columns=columns)
+
+
+def grid_edges(grid: pd.DataFrame, row, method: Sequence[str], tune: Sequence[str]) -> list[str]:
+    """The tuned keys whose selected value (in ``row``) is the smallest or largest value the
+    method's grid tried: the best setting may lie outside the grid. A key the method tried at
+    one value only is no selection and is never flagged."""
+    mine = grid[_match(grid, row, method)]
+    edges = []
+    for t in tune:
+        values = pd.to_numeric(mine[t], errors="coerce").dropna().unique()
+        if len(values) < 2:
+            continue
+        v = float(row[t])
+        if v in (values.min(), values.max()):
+            edges.append(t)
+    return edges
 
 
 def select(summary: pd.DataFrame, method: Sequence[str], maximize: bool) -> pd.DataFrame:
@@ -224,8 +242,10 @@ class Selection:
     ``table``: one row per method: the method's columns, the selected tuned values, ``label``,
     ``n`` seeds and ``diverged`` at that setting, ``diverged_any`` over all its settings,
     ``val_auc`` / ``test_auc`` / ``test_final`` means with ``_se`` (and for ``test_final``
-    ``_ci_low``/``_ci_high``); ``grid``: the validation summary of every setting; ``runs``:
-    the runs at the selected settings with their method ``label``.
+    ``_ci_low``/``_ci_high`` and the interval's kind ``ci``), ``at_grid_edge`` (the tuned keys
+    selected at an end of their grid, comma-separated; "" for none); ``grid``: the validation
+    summary of every setting; ``runs``: the runs at the selected settings with their method
+    ``label``.
     """
 
     method: list[str]
@@ -275,6 +295,7 @@ def analyse(
         label = method_label({k: b[k] for k in keys})
         row = {k: b[k] for k in (*method, *tune)}
         row.update(label=label, n=int(b["n"]), diverged=int(b["diverged"]))
+        row["at_grid_edge"] = ",".join(grid_edges(grid, b, method, tune))
         if per_method is None:
             row["diverged_any"] = int(runs["diverged"].sum())
         else:
@@ -284,6 +305,7 @@ def analyse(
             st = _stats(sel["run"].map(scores), sel["diverged"], BOOTSTRAP_SEED)
             row[name], row[f"{name}_se"] = st["mean"], st["se"]
         row["test_final_ci_low"], row["test_final_ci_high"] = st["ci_low"], st["ci_high"]
+        row["ci"] = st["ci"]
         rows.append(row)
         chosen.append(sel.assign(label=label))
     table = pd.DataFrame(rows)
@@ -348,6 +370,7 @@ def sensitivity(
 
 __all__ = [
     "BOOTSTRAP_SEED",
+    "grid_edges",
     "Frames",
     "Protocol",
     "Selection",

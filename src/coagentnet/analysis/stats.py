@@ -1,4 +1,9 @@
-"""Summary statistics over seeds: mean and standard error, bootstrap intervals, curve areas.
+"""Summary statistics over seeds: mean and standard error, intervals, curve areas.
+
+Intervals of a mean over seeds (:func:`interval`) are Student's t intervals below
+:data:`BOOTSTRAP_MIN_N` seeds (a percentile bootstrap of 3-9 values is too narrow: it cannot
+see beyond the values drawn) and percentile bootstrap intervals from that many seeds up; the
+kind is returned with the bounds so that every table can say which it shows.
 
 These are plain functions over arrays so that they can be checked against hand-made inputs
 with known answers (``tests/test_stats.py``). Non-finite values are a diverged run's mark:
@@ -12,6 +17,10 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
+from scipy import stats as _scipy_stats
+
+BOOTSTRAP_MIN_N = 10
+"""From this many finite values up, :func:`interval` bootstraps; below it uses Student's t."""
 
 
 def _finite(values: Sequence[float]) -> np.ndarray:
@@ -69,6 +78,31 @@ def bootstrap_ci(
     return float(lo), float(hi)
 
 
+def t_interval(values: Sequence[float], confidence: float = 0.95) -> tuple[float, float]:
+    """Student's t interval of the mean: mean +/- t_{(1+c)/2, n-1} * SE over the n finite
+    values. It assumes the per-seed scores are roughly normal; (NaN, NaN) for n < 2.
+    """
+    if not 0.0 < confidence < 1.0:
+        raise ValueError(f"confidence: must be in (0, 1), got {confidence!r}")
+    mean, se = mean_se(values)
+    n = _finite(values).size
+    if n < 2:
+        return math.nan, math.nan
+    half = float(_scipy_stats.t.ppf(0.5 + confidence / 2.0, n - 1)) * se
+    return mean - half, mean + half
+
+
+def interval(
+    values: Sequence[float], *, seed: int, confidence: float = 0.95
+) -> tuple[float, float, str]:
+    """The interval of the mean reported in tables: ``(low, high, kind)`` where ``kind`` is
+    ``"t"`` (Student's t, fewer than :data:`BOOTSTRAP_MIN_N` finite values) or
+    ``"bootstrap"`` (percentile bootstrap with generator ``seed``)."""
+    if _finite(values).size < BOOTSTRAP_MIN_N:
+        return (*t_interval(values, confidence), "t")
+    return (*bootstrap_ci(values, seed=seed, confidence=confidence), "bootstrap")
+
+
 def area_under_curve(steps: Sequence[float], values: Sequence[float]) -> float:
     """Normalised area under a learning curve: the trapezoid integral over the step span
     divided by that span, i.e. the curve's average height over training.
@@ -107,4 +141,12 @@ def tail_mean(steps: Sequence[float], values: Sequence[float], last: int) -> flo
     return float(np.mean(y[order][-last:]))
 
 
-__all__ = ["mean_se", "bootstrap_ci", "area_under_curve", "tail_mean"]
+__all__ = [
+    "BOOTSTRAP_MIN_N",
+    "mean_se",
+    "bootstrap_ci",
+    "t_interval",
+    "interval",
+    "area_under_curve",
+    "tail_mean",
+]

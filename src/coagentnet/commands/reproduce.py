@@ -23,7 +23,11 @@ def add_parser(subparsers) -> None:
         "reproduce", help="run the paper's studies; figures and an HTML report", description=__doc__
     )
     p.add_argument("studies", nargs="+", metavar="STUDY", help=f"'all' or some of: {names}")
-    p.add_argument("--preset", choices=PRESETS, default="quick", help="scale (default quick)")
+    p.add_argument(
+        "--preset",
+        default="quick",
+        help=f"scale: {', '.join(PRESETS)} (default quick; long: only some studies)",
+    )
     p.add_argument("--out", help="output folder (default: results/reproduce/<preset>)")
     p.add_argument(
         "--backend",
@@ -57,7 +61,7 @@ def run(args) -> int:
     from coagentnet.commands.common import Progress, UsageError
     from coagentnet.reproduce.report import build_report
     from coagentnet.reproduce.runner import run_study, store_path
-    from coagentnet.reproduce.studies import experiments_dir
+    from coagentnet.reproduce.studies import check_preset, experiments_dir
     from coagentnet.sweeps import backends
     from coagentnet.validate import output_folder, read_timings
 
@@ -67,6 +71,10 @@ def run(args) -> int:
     exp_dir = Path(args.experiments) if args.experiments else experiments_dir()
     if not exp_dir.is_dir():
         raise UsageError(f"no experiments folder at {exp_dir}; pass --experiments DIR")
+    try:
+        check_preset(studies, args.preset, exp_dir)
+    except ValueError as err:
+        raise UsageError(str(err)) from None
     out = output_folder(
         Path(args.out) if args.out else Path("results") / "reproduce" / args.preset,
         "--out",

@@ -6,7 +6,17 @@ with data raises ``DataError``, whose one-line message is meant for the user.
 """
 
 from .custom import register_dataset, unregister_dataset
-from .datasets import DATASETS, SHAPES, Dataset, dataset_names, dataset_shape, load_dataset
+from .datasets import (
+    DATASETS,
+    IMAGE_DATASETS,
+    INPUT_RANGES,
+    SHAPES,
+    Dataset,
+    dataset_names,
+    dataset_shape,
+    input_range_problem,
+    load_dataset,
+)
 from .errors import DataError
 from .idx import read_idx, read_idx_pair
 
@@ -35,6 +45,9 @@ def __getattr__(name: str):
 
 __all__ = [
     "DATASETS",
+    "IMAGE_DATASETS",
+    "INPUT_RANGES",
+    "input_range_problem",
     "SHAPES",
     "VARIANCE",
     "DataError",

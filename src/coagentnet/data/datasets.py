@@ -17,6 +17,8 @@ name                task            source                                train/
 ``diabetes``        regression      sklearn ``load_diabetes``, raw        354/44/44
 ==================  ==============  ====================================  ==================
 
+Image data sets (``IMAGE_DATASETS``) load with pixels in [-1, 1] (the paper's range); with
+``input_range="unit"`` they are mapped to [0, 1] by x/2 + 1/2 (so 0 and 1 are exact).
 The correlated online-regression stream is not a fixed data set: see ``stream.py``.
 """
 
@@ -244,6 +246,10 @@ _LOADERS: dict[str, Callable[..., _Loaded]] = {
 
 DATASETS: tuple[str, ...] = tuple(_LOADERS)
 
+#: Data sets of pixels the loaders put in [-1, 1]: the ones ``input_range`` applies to.
+IMAGE_DATASETS: tuple[str, ...] = ("digits", "mnist", "fashion-mnist", "mnist-test10k")
+INPUT_RANGES: tuple[str, ...] = ("symmetric", "unit")
+
 #: name -> (task, D inputs, outputs (classes; 1 for regression), N examples over all splits):
 #: the shapes of the table above, for code that must size a run without loading its data (the
 #: planner's memory model). The data tests check every loader against it.
@@ -284,6 +290,18 @@ def dataset_shape(name: str) -> tuple[str, int, int, int]:
     return SHAPES[name]
 
 
+def input_range_problem(name: str, input_range: str) -> str | None:
+    """Why ``input_range`` cannot be used with data set ``name`` (one line), or None."""
+    if input_range not in INPUT_RANGES:
+        return f"input_range: unknown {input_range!r}; expected one of: {', '.join(INPUT_RANGES)}"
+    if input_range != "symmetric" and name not in IMAGE_DATASETS:
+        return (
+            f"input_range: only image data sets ({', '.join(IMAGE_DATASETS)}) take "
+            f"{input_range!r}, not {name!r}"
+        )
+    return None
+
+
 def load_dataset(
     name: str,
     *,
@@ -291,6 +309,7 @@ def load_dataset(
     split_seed: int = 0,
     normalize: bool = False,
     download: bool = True,
+    input_range: str = "symmetric",
 ) -> Dataset:
     """Load a fixed data set by name (one of ``DATASETS``; table in the module docstring).
 
@@ -302,6 +321,8 @@ def load_dataset(
       normalize: standardise every feature with the training split's mean and std (off by
         default: the paper did not normalise).
       download: allow downloading missing IDX files into the cache (checksums verified).
+      input_range: ``symmetric`` (pixels in [-1, 1]) or ``unit`` ([0, 1]); image data sets
+        only. The symmetric arrays are the loaders' own, untouched.
 
     Raises:
       DataError: unknown name, bad split seed, missing or corrupt data.
@@ -314,10 +335,17 @@ def load_dataset(
         raise DataError(
             f"unknown data set {name!r}; expected one of: {', '.join(dataset_names())}"
         )
+    problem = input_range_problem(name, input_range)
+    if problem:
+        raise DataError(problem)
     split_seed = check_split_seed(split_seed)
     task, num_classes, (xtr, ytr, xva, yva, xte, yte) = _LOADERS[name](
         data_dir, split_seed, download
     )
+    if input_range == "unit":
+        # Why: with [-1, 1] inputs the always-background pixels (-1 in every image) move the
+        # first-layer logits like a bias; at [0, 1] they are 0 and carry no gradient.
+        xtr, xva, xte = (x * np.float32(0.5) + np.float32(0.5) for x in (xtr, xva, xte))
     if normalize:
         xtr, xva, xte = standardize(xtr, xva, xte)
     return Dataset(name, task, xtr, ytr, xva, yva, xte, yte, num_classes)

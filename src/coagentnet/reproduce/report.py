@@ -33,38 +33,39 @@ def _generic_experiment(name: str, frames: analysis.Frames) -> Experiment:
     return Experiment(name, name, protocol, tuple(figs))
 
 
-def _fmt(mean: float, se: float, digits: int = 4) -> str:
-    if mean != mean:
-        return "n/a"
-    se_text = "" if se != se else f" ± {se:.{digits}f}"
-    return f"{mean:.{digits}f}{se_text}"
-
-
 def final_table(sel: analysis.Selection, protocol: Protocol) -> pd.DataFrame:
-    """The final numbers of one experiment, one row per method, as display strings."""
+    """The final numbers of one experiment, one row per method, as numbers (formatting is the
+    renderer's job, so that summary.json and the CSV tables can be computed with).
+
+    Columns: ``method``, each tuned key (its selected value; ``log2 lr`` beside ``lr``),
+    ``at_grid_edge`` (tuned keys selected at an end of their grid), validation and test AUC
+    means and standard errors, the final test ``mean``/``se``/``ci_low``/``ci_high`` with the
+    interval's kind ``ci`` (``t``: Student's t, fewer than 10 seeds; ``bootstrap``), ``n``
+    seeds and the diverged counts at the selected setting and over all settings.
+    """
     rows = []
     name = "accuracy" if protocol.metric == "accuracy" else "MSE"
     for r in sel.table.to_dict("records"):
         row = {"method": r["label"]}
         for t in sel.tune:
-            v = r[t]
-            row[t] = f"2^{_log2(v)}" if t == "lr" else f"{v:g}"
-        row[f"val AUC {name}"] = _fmt(r["val_auc"], r["val_auc_se"])
-        row[f"test AUC {name}"] = _fmt(r["test_auc"], r["test_auc_se"])
-        row[f"final test {name}"] = _fmt(r["test_final"], r["test_final_se"])
-        lo, hi = r["test_final_ci_low"], r["test_final_ci_high"]
-        row["95% bootstrap CI"] = "n/a" if lo != lo else f"[{lo:.4f}, {hi:.4f}]"
-        row["seeds"] = int(r["n"])
-        row["diverged (selected / all settings)"] = (
-            f"{int(r['diverged'])} / {int(r['diverged_any'])}"
-        )
+            row[t] = float(r[t])
+            if t == "lr":
+                row["log2 lr"] = math.log2(float(r[t]))
+        row["at_grid_edge"] = r["at_grid_edge"]
+        row[f"val AUC {name} mean"] = r["val_auc"]
+        row[f"val AUC {name} se"] = r["val_auc_se"]
+        row[f"test AUC {name} mean"] = r["test_auc"]
+        row[f"test AUC {name} se"] = r["test_auc_se"]
+        row[f"final test {name} mean"] = r["test_final"]
+        row[f"final test {name} se"] = r["test_final_se"]
+        row["ci_low"] = r["test_final_ci_low"]
+        row["ci_high"] = r["test_final_ci_high"]
+        row["ci"] = r["ci"]
+        row["n"] = int(r["n"])
+        row["diverged"] = int(r["diverged"])
+        row["diverged_all_settings"] = int(r["diverged_any"])
         rows.append(row)
     return pd.DataFrame(rows)
-
-
-def _log2(v: float) -> str:
-    e = math.log2(float(v))
-    return str(int(e)) if e.is_integer() else f"{e:.2f}"
 
 
 @dataclass
@@ -174,9 +175,12 @@ def build_report(
             paras.append(
                 f"Selection: per method, the setting ({tuned}) with the best area under the "
                 f"validation {a.experiment.protocol.metric} curve (fewest diverged seeds "
-                f"first); test reported at that setting: mean ± standard error over seeds "
-                f"that did not diverge, 95% percentile bootstrap interval (seed "
-                f"{analysis.BOOTSTRAP_SEED}); diverged seeds are counted in the last column."
+                f"first); test reported at that setting: mean and standard error over the n "
+                f"seeds that did not diverge, and a 95% interval of the mean (column ci: "
+                f"Student's t below 10 seeds, percentile bootstrap with seed "
+                f"{analysis.BOOTSTRAP_SEED} from 10 up); at_grid_edge names a tuned value "
+                f"selected at an end of its grid (the best may lie outside it); diverged "
+                f"seeds are counted in the last columns."
             )
         sec = html.Section(a.experiment.title, paras, level=3)
         if not a.table.empty:
@@ -227,6 +231,13 @@ def _markdown(summary: dict) -> str:
             lines.append("| " + " | ".join(cols) + " |")
             lines.append("|" + "---|" * len(cols))
             for r in rows:
-                lines.append("| " + " | ".join(str(r[c]) for c in cols) + " |")
+                lines.append("| " + " | ".join(_md_cell(r[c]) for c in cols) + " |")
             lines.append("")
     return "\n".join(lines)
+
+
+def _md_cell(value) -> str:
+    """A table cell for Markdown: floats to 4 significant digits, NaN as n/a."""
+    if isinstance(value, float):
+        return "n/a" if value != value else f"{value:.4g}"
+    return str(value)

@@ -15,7 +15,11 @@ from pathlib import Path
 from coagentnet.analysis.figures import Fig
 from coagentnet.analysis.frames import Protocol
 
-PRESETS = ("quick", "paper")
+PRESETS = ("quick", "long", "paper")
+"""Presets ``reproduce`` knows: ``quick`` (minutes on a laptop), ``long`` (hours on a 2-core
+CPU; only the studies whose claims a longer budget can decide define it), ``paper`` (the
+authors' scale, for a GPU). Every study file defines ``REQUIRED_PRESETS``."""
+REQUIRED_PRESETS = ("quick", "paper")
 
 
 @dataclass(frozen=True)
@@ -266,6 +270,25 @@ def study(name: str) -> Study:
         if s.name == name:
             return s
     raise KeyError(name)
+
+
+def check_preset(studies, preset: str, exp_dir: Path) -> None:
+    """Raise ``ValueError`` (one line) if ``preset`` is unknown or a study's file lacks it."""
+    from coagentnet.sweeps import sweepfile
+
+    if preset not in PRESETS:
+        raise ValueError(f"--preset: unknown {preset!r}; allowed: {', '.join(PRESETS)}")
+    for st in studies:
+        for exp in st.experiments:
+            path = exp_dir / st.name / f"{exp.file}.yaml"
+            if not path.exists():
+                continue  # reported by the runner, with the other studies still run
+            have = sweepfile.preset_names(sweepfile.read(path))
+            if preset not in have:
+                raise ValueError(
+                    f"--preset: study {st.name!r} does not define {preset!r} "
+                    f"({path.name} has: {', '.join(have) or 'none'})"
+                )
 
 
 def experiments_dir() -> Path:

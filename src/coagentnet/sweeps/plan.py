@@ -39,11 +39,18 @@ def canonical_json(config: Config) -> str:
     return json.dumps(config.to_dict(), sort_keys=True, separators=(",", ":"))
 
 
+#: Config fields added after stores existed: at these defaults they are left out of the run
+#: id, so that a store made before the field keeps its ids and resumes (its runs used them).
+ADDED_AT_DEFAULT = {"input_range": "symmetric"}
+
+
 def run_id(config: Config, seed: int) -> str:
     """16 hex digits of sha256(canonical JSON of {"config": ..., "seed": ...})."""
-    text = json.dumps(
-        {"config": config.to_dict(), "seed": int(seed)}, sort_keys=True, separators=(",", ":")
-    )
+    fields = config.to_dict()
+    for name, default in ADDED_AT_DEFAULT.items():
+        if fields.get(name) == default:
+            del fields[name]
+    text = json.dumps({"config": fields, "seed": int(seed)}, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

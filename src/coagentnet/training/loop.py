@@ -223,10 +223,16 @@ def _static_config(cfg: Config) -> Config:
 
 
 @functools.lru_cache(maxsize=8)
-def _load(name: str, data_dir: str | None, split_seed: int, normalize: bool):
+def _load(name: str, data_dir: str | None, split_seed: int, normalize: bool, input_range: str):
     from coagentnet.data import load_dataset
 
-    return load_dataset(name, data_dir=data_dir, split_seed=split_seed, normalize=normalize)
+    return load_dataset(
+        name,
+        data_dir=data_dir,
+        split_seed=split_seed,
+        normalize=normalize,
+        input_range=input_range,
+    )
 
 
 @functools.lru_cache(maxsize=16)
@@ -288,7 +294,7 @@ def train_population(
     if cfg.pretrain_epochs > 0:
         raise ConfigError("pretrain_epochs: train with training.run.run_population, not the loop")
     if data is None and not cfg.is_stream:
-        data = _load(cfg.dataset, cfg.data_dir, cfg.split_seed, cfg.normalize)
+        data = _load(cfg.dataset, cfg.data_dir, cfg.split_seed, cfg.normalize, cfg.input_range)
     trainer = _trainer(_static_config(cfg), data)
     hyper, keys, layout = population_setup(configs, seeds)
     P = len(configs)

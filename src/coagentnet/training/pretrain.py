@@ -39,6 +39,7 @@ CARRIED = (
     "data_dir",
     "split_seed",
     "normalize",
+    "input_range",
     "layers",
     "units",
     "optimizer",

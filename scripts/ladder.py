@@ -1,0 +1,112 @@
+"""The budget ladder of a sweep store (issue 14, item 1): per rule and budget, the learning
+rate selected on validation AUC and the final test accuracy there, with its 95% interval.
+
+The store is one made by ``coagentnet sweep`` from a file whose grid crosses ``rule`` (and
+other method columns) with ``epochs`` (the budget rungs) and ``lr``. Prints a Markdown table
+(mean, SE, interval, n, selected lr, grid-edge flag) and, with ``--figure``, draws final test
+accuracy against updates on a log axis with the intervals as error bars, one line per method,
+a dashed line at chance. Usage::
+
+    python scripts/ladder.py results/ladder_digits-quick.sqlite --figure docs/results/x.png
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+
+from coagentnet.analysis import frames as analysis
+from coagentnet.analysis.frames import Protocol
+from coagentnet.analysis.labels import method_label
+from coagentnet.data import load_dataset
+
+FIXED = ("backprop", "reinforce", "reinforce+ema", "actor_critic", "off_policy")
+
+
+def updates_per_epoch(dataset: str, batch: int) -> int:
+    """Updates of one epoch: floor(training examples / batch) (the loop drops the last
+    partial batch)."""
+    return len(load_dataset(dataset).y_train) // batch
+
+
+def ladder(path: str):
+    frames = analysis.load(path)
+    runs = frames.runs[frames.runs["status"] == "done"]
+    frames = analysis.Frames(runs, frames.metrics)
+    method = analysis.varying(runs, exclude=("lr",))
+    sel = analysis.analyse(frames, Protocol(tune=("lr",)), method=method)
+    table = sel.table.copy()
+    ds, batch = runs["dataset"].iloc[0], int(runs["batch_size"].iloc[0])
+    for col in ("epochs", "layers"):  # one value only (one rung, one depth): the runs' own
+        if col not in table.columns:
+            table[col] = int(runs[col].iloc[0])
+    table["updates"] = table["epochs"].astype(int) * updates_per_epoch(ds, batch)
+    others = [m for m in method if m != "epochs"]
+    table["method"] = [method_label({k: r[k] for k in others}) for r in table.to_dict("records")]
+    return table.sort_values(["method", "updates"], kind="stable"), ds
+
+
+def markdown(table) -> str:
+    lines = [
+        "| method | updates | selected lr | final test accuracy (mean ± SE) | 95% interval | n |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in table.to_dict("records"):
+        edge = " (grid edge)" if "lr" in str(r["at_grid_edge"]).split(",") else ""
+        kind = "t" if r["ci"] == "t" else "bootstrap"
+        lines.append(
+            f"| {r['method']} | {r['updates']:,} | 2^{int(math.log2(r['lr']))}{edge} "
+            f"| {r['test_final']:.3f} ± {r['test_final_se']:.3f} "
+            f"| [{r['test_final_ci_low']:.3f}, {r['test_final_ci_high']:.3f}] ({kind}) "
+            f"| {int(r['n'])} |"
+        )
+    return "\n".join(lines)
+
+
+def figure(table, dataset: str, out: str) -> None:
+    from coagentnet.analysis import plots
+
+    fig, axes = plots.new_figure(1, width=6.0, height=4.0)
+    ax = axes[0]
+    # One look per method whatever the store holds: the rules' order in FIXED.
+    fixed = {name: i for i, name in enumerate(FIXED)}
+    for label, g in table.groupby("method", sort=False):
+        i = fixed.get(label.split(" ")[0], len(fixed) + len(label) % 3)
+        lo = g["test_final"] - g["test_final_ci_low"]
+        hi = g["test_final_ci_high"] - g["test_final"]
+        ax.errorbar(
+            g["updates"],
+            g["test_final"],
+            yerr=[lo, hi],
+            label=label,
+            capsize=3,
+            **plots.style(i),
+        )
+    ax.set_xscale("log")  # before the ticks: setting the scale resets the locator
+    ticks = sorted(set(table["updates"]))
+    ax.set_xticks(ticks, [f"{t / 1000:.0f}k" if t >= 1000 else str(t) for t in ticks])
+    ax.minorticks_off()
+    ax.axhline(0.1, color="grey", ls="--", lw=1, label="chance (0.1)")
+    ax.set_xlabel("updates (batch 32)")
+    ax.set_ylabel("final greedy test accuracy")
+    n = int(table["n"].min())
+    ax.set_title(f"{dataset}, each method at its selected lr\nbars: 95% t interval, n = {n} seeds")
+    ax.legend(fontsize=8)
+    plots.save(fig, out.removesuffix(".png"))
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("store")
+    p.add_argument("--figure", help="PNG (and SVG) path of the ladder figure")
+    a = p.parse_args(argv)
+    table, ds = ladder(a.store)
+    print(markdown(table))
+    if a.figure:
+        figure(table, ds, a.figure)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
