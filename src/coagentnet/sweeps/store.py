@@ -30,117 +30,21 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from coagentnet.sweeps.plan import Run, canonical_json
+from coagentnet.sweeps.store_schema import (
+    COMPLETE,
+    RUN_COLUMNS,
+    SCHEMA,
+    SCHEMA_VERSION,
+    STATUSES,
+    TABLES,
+    TRUSTED_STATUS,
+    StoreError,
+    Transaction,
+    owner_alive,
+    process_start,
+    store_error,
+)
 from coagentnet.training.results import RunResult
-
-SCHEMA_VERSION = 1
-STATUSES = ("done", "running", "pending", "diverged", "failed")
-COMPLETE = ("done", "diverged")
-#: The tables and columns a store must have (a dropped table or a foreign file is refused).
-_TABLES = {
-    "meta": {"key", "value"},
-    "runs": {"id", "config", "seed", "status", "owner", "final"},
-    "metrics": {"run", "step", "split", "metric", "layer", "value"},
-}
-#: A run's status as readers should trust it: a done/diverged row whose ``final`` is not a
-#: JSON object or that has no metrics (a damaged store) is not complete, and is run again.
-_STATUS = (  # (json_type raises on malformed JSON: only asked once json_valid said yes)
-    "CASE WHEN status IN ('done', 'diverged') AND ("
-    "CASE WHEN json_valid(final) THEN json_type(final) != 'object' ELSE 1 END "
-    "OR NOT EXISTS (SELECT 1 FROM metrics WHERE run = runs.id)) "
-    "THEN 'pending' ELSE status END"
-)
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS runs(
-    id TEXT PRIMARY KEY,
-    config TEXT NOT NULL,
-    seed INTEGER NOT NULL,
-    status TEXT NOT NULL DEFAULT 'pending'
-        CHECK (status IN ('pending', 'running', 'done', 'diverged', 'failed')),
-    error TEXT,
-    versions TEXT,
-    device TEXT,
-    host TEXT,
-    population_size INTEGER,
-    owner TEXT,
-    started_at REAL,
-    finished_at REAL,
-    wall_time_s REAL,
-    compile_time_s REAL,
-    updates INTEGER,
-    final TEXT
-);
-CREATE TABLE IF NOT EXISTS metrics(
-    run TEXT NOT NULL REFERENCES runs(id),
-    step INTEGER NOT NULL,
-    split TEXT NOT NULL,
-    metric TEXT NOT NULL,
-    layer INTEGER,
-    value REAL
-);
--- One value per (run, split, metric, layer, step); NULL layers compare equal through ifnull.
-CREATE UNIQUE INDEX IF NOT EXISTS metrics_key
-    ON metrics(run, split, metric, ifnull(layer, -1), step);
-"""
-
-RUN_COLUMNS = (
-    "id",
-    "seed",
-    "status",
-    "error",
-    "device",
-    "host",
-    "population_size",
-    "started_at",
-    "finished_at",
-    "wall_time_s",
-    "compile_time_s",
-    "updates",
-    "versions",
-)
-
-
-class StoreError(RuntimeError):
-    """The file is not a coagentnet store, is from a newer schema, is damaged, or cannot be
-    written (a full disk); the message is one line naming the store."""
-
-
-def _reason(path: Path, err: sqlite3.Error) -> StoreError:
-    text = str(err)
-    if "full" in text:
-        text += "; runs finished before this are intact, and a later sweep resumes"
-    return StoreError(f"store {path}: {text}")
-
-
-def _process_start(pid: int) -> str | None:
-    """Start time of a process in clock ticks since boot (Linux), None if unknown or gone."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            stat = f.read()
-    except OSError:
-        return None
-    return stat.rsplit(")", 1)[1].split()[19]  # field 22; the name may contain spaces
-
-
-def _alive(owner: str | None) -> bool:
-    """Whether the process named by an owner token still exists (other hosts: assume yes)."""
-    if not owner:
-        return False
-    host, pid, start, *_ = owner.split("/") + ["", "", ""]
-    if host != socket.gethostname():
-        return True
-    if not pid.isdigit():
-        return False
-    if os.path.isdir("/proc"):
-        return start != "" and _process_start(int(pid)) == start
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class Store:
@@ -174,7 +78,8 @@ class Store:
             raise StoreError(f"store {self.path}: not a coagentnet results store ({err})") from None
         pid = os.getpid()
         # Unique per Store object: a recycled pid or a second Store in this process differs.
-        self.owner = f"{socket.gethostname()}/{pid}/{_process_start(pid) or ''}/{uuid.uuid4().hex}"
+        start = process_start(pid) or ""
+        self.owner = f"{socket.gethostname()}/{pid}/{start}/{uuid.uuid4().hex}"
 
     def _open_readonly(self) -> sqlite3.Connection:
         if not self.path.is_file():
@@ -214,7 +119,7 @@ class Store:
         try:
             # (executescript would commit the open transaction first: one statement at a time)
             sql = "\n".join(
-                line for line in _SCHEMA.splitlines() if not line.lstrip().startswith("--")
+                line for line in SCHEMA.splitlines() if not line.lstrip().startswith("--")
             )
             for statement in sql.split(";"):
                 if statement.strip():
@@ -239,7 +144,7 @@ class Store:
             time.sleep(0.05)  # a sweep may have just created the file and be writing the schema
         if "meta" not in tables:
             raise StoreError(f"{where}: not a coagentnet results store (no meta table)")
-        for name, columns in _TABLES.items():
+        for name, columns in TABLES.items():
             missing = columns - tables.get(name, set())
             if missing:
                 what = "table" if name not in tables else f"columns {', '.join(sorted(missing))}"
@@ -256,7 +161,7 @@ class Store:
         try:
             return self._db.execute(sql, params).fetchall()
         except sqlite3.Error as err:
-            raise _reason(self.path, err) from None
+            raise store_error(self.path, err) from None
 
     def close(self) -> None:
         if not self.readonly:
@@ -277,7 +182,7 @@ class Store:
         self.close()
 
     def _transaction(self, immediate: bool = True):
-        return _Transaction(self._db, immediate, self.path)
+        return Transaction(self._db, immediate, self.path)
 
     # --- writing ---
 
@@ -299,7 +204,7 @@ class Store:
         with self._transaction():
             rows = dict(
                 self._db.execute(
-                    f"SELECT id, {_STATUS} || '|' || ifnull(owner, '') FROM runs "
+                    f"SELECT id, {TRUSTED_STATUS} || '|' || ifnull(owner, '') FROM runs "
                     f"WHERE id IN ({','.join('?' * len(ids))})",
                     ids,
                 ).fetchall()
@@ -321,7 +226,7 @@ class Store:
         if owner == self.owner:
             return False
         same_process = owner.split("/")[:3] == self.owner.split("/")[:3]
-        return not same_process and _alive(owner)
+        return not same_process and owner_alive(owner)
 
     def release(self, ids: Iterable[str]) -> None:
         """Give back runs this process claimed but did not finish (they become pending)."""
@@ -347,7 +252,7 @@ class Store:
         ]
         with self._transaction():
             status = self._db.execute(
-                f"SELECT {_STATUS} FROM runs WHERE id = ?", (run.id,)
+                f"SELECT {TRUSTED_STATUS} FROM runs WHERE id = ?", (run.id,)
             ).fetchone()
             if status is not None and status[0] in COMPLETE:
                 return False
@@ -409,10 +314,10 @@ class Store:
 
         With ``ids``, runs missing from the store are reported pending.
         """
-        rows = self._read(f"SELECT id, {_STATUS}, owner FROM runs")
+        rows = self._read(f"SELECT id, {TRUSTED_STATUS}, owner FROM runs")
         have = {}
         for run_id, status, owner in rows:
-            if status == "running" and owner != self.owner and not _alive(owner):
+            if status == "running" and owner != self.owner and not owner_alive(owner):
                 status = "pending"
             have[run_id] = status
         if ids is None:
@@ -427,7 +332,7 @@ class Store:
         return out
 
     def complete_ids(self) -> set[str]:
-        q = f"SELECT id FROM runs WHERE {_STATUS} IN ('done', 'diverged')"
+        q = f"SELECT id FROM runs WHERE {TRUSTED_STATUS} IN ('done', 'diverged')"
         return {r[0] for r in self._read(q)}
 
     def errors(self, ids: Iterable[str] | None = None) -> dict[str, str]:
@@ -439,7 +344,7 @@ class Store:
     def runs(self, ids: Iterable[str] | None = None) -> list[dict]:
         """One dict per run: the ``RUN_COLUMNS``, ``config`` and ``final`` as dicts."""
         cols = ", ".join(RUN_COLUMNS)
-        cols = cols.replace("status", f"{_STATUS} AS status")
+        cols = cols.replace("status", f"{TRUSTED_STATUS} AS status")
         rows = self._read(f"SELECT {cols}, config, final FROM runs ORDER BY rowid")
         wanted = None if ids is None else set(ids)
         out = []
@@ -481,33 +386,8 @@ class Store:
                 if wanted is None or row[0] in wanted:
                     yield row
         except sqlite3.Error as err:
-            raise _reason(self.path, err) from None
+            raise store_error(self.path, err) from None
 
-
-class _Transaction:
-    """``BEGIN IMMEDIATE`` ... ``COMMIT`` (``ROLLBACK`` on error) on an autocommit connection."""
-
-    def __init__(self, db: sqlite3.Connection, immediate: bool, path: Path):
-        self.db, self.begin, self.path = db, "BEGIN IMMEDIATE" if immediate else "BEGIN", path
-
-    def __enter__(self):
-        try:
-            self.db.execute(self.begin)
-        except sqlite3.Error as err:
-            raise _reason(self.path, err) from None
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        try:
-            self.db.execute("ROLLBACK" if exc_type else "COMMIT")
-        except sqlite3.Error as err:
-            if exc_type is None:  # the commit failed (a full disk): nothing of it was written
-                try:
-                    self.db.execute("ROLLBACK")
-                except sqlite3.Error:
-                    pass
-                raise _reason(self.path, err) from None
-        if isinstance(exc, sqlite3.Error):  # one line naming the store, not a traceback
-            raise _reason(self.path, exc) from None
 
 
 __all__ = [

@@ -51,6 +51,7 @@ import yaml
 
 from coagentnet.config import Config, ConfigError, accepts, check_critic_options, field_kinds
 from coagentnet.sweeps.plan import Run, make_run
+from coagentnet.sweeps.yaml_loader import SweepLoader
 from coagentnet.validate import MAX_RUNS, MAX_SEED
 
 TOP_KEYS = ("name", "description", "base", "grid", "seeds", "population", "presets")
@@ -75,44 +76,6 @@ class Sweep:
     """Grid points that resolved to a run already in the sweep (merged, not run twice)."""
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader that also reads ``1e-3`` as a float (YAML 1.2); PyYAML's 1.1 rules need
-    ``1.0e-3`` and would hand us the string ``'1e-3'`` for a learning rate."""
-
-
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(
-        r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
-        |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
-        |\.[0-9_]+(?:[eE][-+][0-9]+)?
-        |[-+]?\.(?:inf|Inf|INF)
-        |\.(?:nan|NaN|NAN))$""",
-        re.X,
-    ),
-    list("-+0123456789."),
-)
-
-
-def _construct_mapping(loader: _Loader, node: yaml.MappingNode, deep: bool = False) -> dict:
-    """A mapping whose keys are unique: YAML would silently keep the last of two ``lr``s."""
-    seen: dict = {}
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        try:
-            first = seen.setdefault(key, key_node)
-        except TypeError:  # an unhashable key: the generic constructor reports it
-            break
-        if first is not key_node:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark
-            )
-    return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
-
-
-_Loader.construct_mapping = _construct_mapping
-
-
 def load(path: str | Path, preset: str | None = None) -> Sweep:
     """Read, check and expand a sweep file (with ``preset`` applied, if given); raise
     :class:`SweepError` (one line) if bad."""
@@ -130,7 +93,7 @@ def read(path: str | Path) -> object:
     except UnicodeDecodeError as err:  # a PNG, a binary
         raise SweepError(f"{path}: not a text (YAML) file (byte {err.start})") from None
     try:
-        data = yaml.load(text, Loader=_Loader)
+        data = yaml.load(text, Loader=SweepLoader)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
