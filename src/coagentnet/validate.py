@@ -33,22 +33,6 @@ def _number(text: str, kind: type) -> float | int:
     return value
 
 
-def positive_float(text: str) -> float:
-    """argparse type: a finite float > 0 (``nan``/``inf`` refused)."""
-    value = _number(text, float)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {text!r}")
-    return value
-
-
-def nonnegative_float(text: str) -> float:
-    """argparse type: a finite float >= 0."""
-    value = _number(text, float)
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {text!r}")
-    return value
-
-
 def seed(text: str) -> int:
     """argparse type: a seed in [0, MAX_SEED]."""
     value = _number(text, int)
@@ -133,10 +117,8 @@ __all__ = [
     "MAX_RUNS",
     "MAX_SEED",
     "check_seed_range",
-    "nonnegative_float",
     "output_file",
     "output_folder",
-    "positive_float",
     "read_timings",
     "same_file",
     "seed",

@@ -56,6 +56,22 @@ def float_option(text: str) -> float:
 float_option.__name__ = "float"  # argparse names the type in its message
 
 
+def positive_float(text: str) -> float:
+    """argparse type: a float as :func:`parse_float` reads it, > 0."""
+    value = float_option(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text!r}")
+    return value
+
+
+def nonnegative_float(text: str) -> float:
+    """argparse type: a float as :func:`parse_float` reads it, >= 0."""
+    value = float_option(text)
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {text!r}")
+    return value
+
+
 class HelpFormatter(argparse.RawDescriptionHelpFormatter):
     """Shows every option's default. An option whose default is ``None`` says what not giving
     it means in its own help (``default: ...``); a flag shows ``default: off``."""

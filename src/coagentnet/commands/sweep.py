@@ -11,11 +11,10 @@ import sys
 from pathlib import Path
 
 from coagentnet.commands.common import Progress, open_store, store_option
-from coagentnet.commands.options import float_option
+from coagentnet.commands.options import float_option, nonnegative_float, positive_float
 from coagentnet.config import POPULATION_SCALARS, varying_fields
 from coagentnet.sweeps.provenance import note_sweep_file
 from coagentnet.training.checkpoint import DEFAULT_INTERVAL_S
-from coagentnet.validate import nonnegative_float, positive_float
 
 
 def add_parser(subparsers) -> None:
