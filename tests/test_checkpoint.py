@@ -96,7 +96,7 @@ def test_unwritable_checkpoint_directory_is_named(tmp_path):
 SWEEP = """
 name: killed
 base: {dataset: digits, rule: off_policy, baseline: ema, layers: 2, units: 16,
-       batch_size: 32, epochs: 14, lr: 0.015625}
+       batch_size: 32, epochs: 40, lr: 0.015625}
 grid: {lr: [0.015625, 0.0078125]}
 seeds: 2
 """
@@ -128,7 +128,8 @@ def test_sweep_killed_at_random_chunks_resumes_to_the_uninterrupted_numbers(tmp_
     store = tmp_path / "killed.sqlite"
     directory = checkpoint_dir(store)
     rng = random.Random(20261201)
-    kills = sorted(rng.sample(range(1, 13), 3))  # chunks after which SIGKILL lands
+    # Chunks after which SIGKILL lands: well before the end (a chunk takes milliseconds).
+    kills = sorted(rng.sample(range(1, 30), 3))
     seen = []
     for kill_at in kills:
         proc = subprocess.Popen(_sweep_cmd(sweep_file, store, "--checkpoint-every", "0"),
