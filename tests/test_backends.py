@@ -120,6 +120,7 @@ def test_trainer_that_reorders_members_is_caught():
         run_population(reversed_trainer, pop)
 
 
+@pytest.mark.slow
 def test_process_backend_matches_local(tmp_path):
     sweep = _sweep()
     ids = [r.id for r in sweep.runs]
@@ -147,6 +148,7 @@ def tiny_local(tmp_path_factory):
     return sweep, path
 
 
+@pytest.mark.slow
 def test_real_engine_grouping_invariance(tiny_local, tmp_path):
     sweep, local = tiny_local
     _execute(tmp_path / "all.sqlite", sweep.runs, LocalBackend())
@@ -189,6 +191,7 @@ def ray_cluster():
             os.environ["PYTHONPATH"] = old
 
 
+@pytest.mark.slow
 def test_ray_backend_matches_local(ray_cluster, tiny_local, tmp_path):
     sweep, local = tiny_local
     with RayBackend() as backend:
@@ -199,6 +202,7 @@ def test_ray_backend_matches_local(ray_cluster, tiny_local, tmp_path):
     assert _dump(tmp_path / "ray.sqlite", ids) == _dump(local, ids)  # bitwise
 
 
+@pytest.mark.slow
 def test_sweep_command_on_a_ray_address_matches_local(ray_cluster, tmp_path):
     """``coagentnet sweep --backend ray --address`` from another process, fake trainer."""
     sweep_file = tmp_path / "fake.yaml"

@@ -10,6 +10,8 @@ from coagentnet.cli import main
 from coagentnet.commands.bench import gpu_available
 from coagentnet.training.evaluation import MAX_CHUNK
 
+pytestmark = pytest.mark.slow  # benchmark
+
 TINY = ["--steps", "5", "--repeats", "2"]
 
 

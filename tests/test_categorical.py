@@ -23,6 +23,8 @@ from coagentnet.training.run import run_population
 
 from ztest import critical_z
 
+pytestmark = pytest.mark.slow  # learning
+
 BERNOULLI = unit_type("bernoulli")
 
 

@@ -53,7 +53,8 @@ def _same(a, b):
         np.testing.assert_array_equal(x["b"], y["b"])
 
 
-@pytest.mark.parametrize("cfg", [CFG, pytest.param(PRETRAIN, marks=pytest.mark.slow)],
+@pytest.mark.slow
+@pytest.mark.parametrize("cfg", [CFG, PRETRAIN],
                          ids=["off_policy", "pretraining"])
 def test_resumed_population_is_bitwise_the_uninterrupted_one(cfg, tmp_path):
     configs, seeds = [cfg, cfg.replace(lr=cfg.lr * 2)], [1, 2]
@@ -68,6 +69,7 @@ def test_resumed_population_is_bitwise_the_uninterrupted_one(cfg, tmp_path):
         _same(a, b)
 
 
+@pytest.mark.slow
 def test_checkpoint_of_other_configs_or_corrupt_is_ignored_with_a_warning(tmp_path):
     configs, seeds = [CFG.replace(epochs=3)], [1]
     reference = _run(configs, seeds)
@@ -154,6 +156,7 @@ def test_sweep_killed_at_random_chunks_resumes_to_the_uninterrupted_numbers(tmp_
             assert a.metrics(run_id) == b.metrics(run_id)  # every row, bitwise
 
 
+@pytest.mark.slow
 def test_sweep_saves_final_parameters_and_refuses_an_unwritable_checkpoint_folder(tmp_path):
     sweep_file = tmp_path / "tiny.yaml"
     sweep_file.write_text("name: tiny\nbase: {dataset: digits, layers: 1, units: 4, epochs: 1,"

@@ -13,6 +13,7 @@ from marks import needs_fashion, needs_mnist
 TINY = ["--units", "8", "--epochs", "2", "--batch-size", "64", "--lr", "0.01"]
 
 
+@pytest.mark.slow
 def test_json_output_has_per_seed_metrics_and_their_summary(capsys):
     code = main(
         [
@@ -44,6 +45,7 @@ def test_json_output_has_per_seed_metrics_and_their_summary(capsys):
     assert "training/critic_loss/1" in off["final"]
 
 
+@pytest.mark.slow
 def test_table_output(capsys):
     assert main(["train", "--rule", "backprop", "--seeds", "2", *TINY]) == 0
     captured = capsys.readouterr()
@@ -89,6 +91,7 @@ def test_console_script_runs():
     assert proc.stderr.strip().count("\n") == 0 and "rule" in proc.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "dataset, task",
     [

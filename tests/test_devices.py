@@ -8,6 +8,7 @@ import sys
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 from coagentnet.config import Config
 from coagentnet.training.batches import training_data
@@ -28,6 +29,7 @@ def _leaves(tree) -> list[np.ndarray]:
     return [np.asarray(x) for x in jax.tree.leaves(tree)]
 
 
+@pytest.mark.slow
 def test_fast_chunk_equals_exact_chunk_without_divergence(digits):
     cfg = Config(rule="off_policy", baseline="ema", layers=2, units=8, batch_size=64, epochs=2)
     trainer, programs, hyper, keys, state = _population(cfg, [2.0**-9, 2.0**-6], digits)
@@ -39,6 +41,7 @@ def test_fast_chunk_equals_exact_chunk_without_divergence(digits):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
 
 
+@pytest.mark.slow
 def test_member_diverged_in_an_earlier_chunk_stays_frozen(digits):
     cfg = Config(rule="reinforce", optimizer="sgd", layers=1, units=8, batch_size=64, epochs=3)
     trainer, programs, hyper, keys, state = _population(cfg, [2.0**-7, 1e38], digits)
@@ -87,6 +90,7 @@ print(json.dumps({
 """
 
 
+@pytest.mark.slow
 def test_population_split_over_two_cpu_devices_equals_solo_runs():
     out = subprocess.run(
         [sys.executable, "-c", SHARDED], capture_output=True, text=True, check=True, timeout=300

@@ -22,6 +22,8 @@ from coagentnet.training.run import run_population
 from tiny import HYPER
 from ztest import critical_z
 
+pytestmark = pytest.mark.slow  # learning
+
 PROBLEM = Problem(in_dim=5, out_dim=3, task="classification")
 CTX = RuleContext(hyper={**HYPER, "epsilon": 0.1}, epoch=0, step=0)
 X = jax.random.normal(jax.random.PRNGKey(0), (16, 5))

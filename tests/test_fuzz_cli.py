@@ -14,6 +14,7 @@ from dataclasses import fields
 from pathlib import Path
 from unittest import mock
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -23,6 +24,8 @@ from coagentnet.cli import main
 from coagentnet.config import Config
 
 import sweep_fakes
+
+pytestmark = pytest.mark.slow  # hundreds of examples
 
 #: Every allowed value of every choice field (RULES, UNIT_TYPES ...), valid or not where used.
 _TUPLES = [getattr(config_module, n) for n in dir(config_module) if n.isupper()]

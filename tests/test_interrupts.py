@@ -22,6 +22,8 @@ import pytest
 from coagentnet.cli import main
 from coagentnet.sweeps.store import Store
 
+pytestmark = pytest.mark.slow  # process start-ups
+
 TESTS = str(Path(__file__).parent)
 SWEEP = """
 name: s

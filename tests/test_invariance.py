@@ -56,8 +56,6 @@ FAMILIES = {
     "pretraining": dict(TABULAR, rule="reinforce", layers=1, unit_type="gaussian",
                         pretrain_epochs=2),
 }
-#: One family runs in the quick suite; the rest carry the slow marker.
-QUICK = {"off_policy"}
 
 
 def _numbers(result):
@@ -80,7 +78,7 @@ def _assert_identical(a, b):
 
 @pytest.mark.parametrize(
     "family",
-    [f if f in QUICK else pytest.param(f, marks=pytest.mark.slow) for f in FAMILIES],
+    [pytest.param(f, marks=pytest.mark.slow) for f in FAMILIES],
 )
 def test_member_is_bitwise_its_solo_run(family):
     target = Config(**FAMILIES[family])

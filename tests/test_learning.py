@@ -22,6 +22,8 @@ import pytest
 from coagentnet.config import Config
 from coagentnet.training.run import run_population
 
+pytestmark = pytest.mark.slow  # learning
+
 CASES = [
     ("backprop", {}, 15, 0.90),
     ("straight_through", {}, 15, 0.90),

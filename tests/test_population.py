@@ -1,6 +1,7 @@
 """Populations: same seed, same numbers; divergence is isolated (bitwise: test_invariance.py)."""
 
 import numpy as np
+import pytest
 
 from coagentnet.config import Config
 from coagentnet.training.run import run_population, train
@@ -23,6 +24,7 @@ def test_same_seed_same_numbers_different_seed_different_numbers(digits):
     assert not np.allclose(values(a), values(c))
 
 
+@pytest.mark.slow
 def test_diverged_member_is_stopped_and_others_are_unaffected(digits):
     good = small(rule="reinforce", optimizer="sgd", lr=2.0**-7)
     bad = good.replace(lr=1e38)

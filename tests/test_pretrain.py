@@ -15,6 +15,8 @@ from coagentnet.training import pretrain, run
 from coagentnet.training.loop import train_population
 from coagentnet.training.run import run_population
 
+pytestmark = pytest.mark.slow  # learning
+
 #: Digits, 2 x 32 Gaussian ReLU units (std 1), batch 16, lr 2^-7 (RMSprop): 5 epochs of
 #: backprop, then 3 of reinforce + ema with SGD at lr/128, seeds 0-4.
 GAUSSIAN = Config(

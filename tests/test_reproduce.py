@@ -40,6 +40,7 @@ def _pngs(html):
     return [base64.b64decode(b) for b in re.findall(r'src="data:image/png;base64,([^"]+)"', html)]
 
 
+@pytest.mark.slow
 def test_reproduce_runs_resumes_and_reports(tiny_study, tmp_path, capsys):
     out = tmp_path / "out"
     args = ["reproduce", "mnist_shallow", "--experiments", str(tiny_study), "--out", str(out)]

@@ -73,6 +73,7 @@ def test_frozen_layer_is_greedy_and_gets_no_gradient():
     assert not np.array_equal(trace.actions[2], trace.greedy[2])
 
 
+@pytest.mark.slow
 def test_frozen_layers_do_not_change_in_training(digits):
     """With Adam a zero gradient alone would not stop a layer (momentum); the steps of frozen
     layers are masked, so their parameters stay bit for bit."""

@@ -49,6 +49,8 @@ PEAK_RSS = """
 import json, resource, sys
 from coagentnet.config import Config
 from coagentnet.training.run import train
+
+pytestmark = pytest.mark.slow  # stream
 cfg = Config(**json.loads(sys.argv[1]))
 result = train(cfg, 0)
 print(json.dumps({"rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,

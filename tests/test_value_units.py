@@ -153,6 +153,7 @@ def test_bad_value_based_options_name_the_field(fields, field):
 #: accuracy, mean +/- SE (min); chance 0.10: binary units at lr 2^-9 0.638 +/- 0.019 (0.596)
 #: (at 2^-7 only 0.290 +/- 0.069: too large a step); K = 3 categorical units at lr 2^-7
 #: 0.666 +/- 0.028 (0.596).
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "fields, threshold",
     [
