@@ -22,6 +22,7 @@ import sys
 from dataclasses import dataclass
 
 from coagentnet.config import Config
+from coagentnet.model.units import units_from_config
 from coagentnet.training.memory import member_bytes
 
 
@@ -102,6 +103,13 @@ def _physical_bytes() -> int:
         return 8 * 2**30
 
 
+def weight_bytes_lower_bound(config: Config) -> int:
+    """At least what one member's hidden weights and their gradients take (float32)."""
+    width = units_from_config(config).width(config.units)
+    hidden = max(config.layers - 1, 0) * config.units * width
+    return 2 * 4 * hidden
+
+
 def check_fits(config: Config, memory_bytes: int | None = None) -> None:
     """Refuse, at once, a config whose single member exceeds the memory budget (default: this
     machine's memory; JAX is not asked, so a driver never initialises a GPU here): it would
@@ -110,7 +118,11 @@ def check_fits(config: Config, memory_bytes: int | None = None) -> None:
     from coagentnet.config import ConfigError
 
     budget = _physical_bytes() if memory_bytes is None else memory_bytes
-    need = member_bytes(config)
+    # Weights and their gradients alone, counted without tracing the initialiser: tracing a
+    # million layers would itself take minutes.
+    need = weight_bytes_lower_bound(config)
+    if need <= budget:
+        need = member_bytes(config)
     if need > budget:
         raise ConfigError(
             f"units/layers: one network of {config.layers} x {config.units} units needs about "
