@@ -209,7 +209,8 @@ def _check_trainer(trainer, load: bool) -> None:
 
 
 def _bytes(memory_mb: float | None) -> int | None:
-    return None if memory_mb is None else int(memory_mb * 2**20)
+    # A budget past 2^62 bytes means "no limit"; int() of an overflowed product would raise.
+    return None if memory_mb is None else int(min(memory_mb * 2**20, 2.0**62))
 
 
 def _backend(args, trainer, workers):
