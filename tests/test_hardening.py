@@ -78,7 +78,7 @@ def sweep_file(root: Path, text: str, name: str = "s.yaml") -> str:
         (["--units", "99999999999"], "units: must be at most"),
         (["--split-seed", "-1"], "split_seed: must be in [0, "),
         (["--data-dir", "."], "data_dir: 'digits' is not read from files"),
-        (["--lr", "0.1,,0.2"], "--lr: expected float, got ''"),
+        (["--lr", "0.1,,0.2"], "--lr: '': expected a number or 2^k"),
     ],
 )
 def test_train_refuses_bad_values(here, capsys, extra, needle):

@@ -42,7 +42,7 @@ def canonical_json(config: Config) -> str:
 
 #: Config fields added after stores existed: at these defaults they are left out of the run
 #: id, so that a store made before the field keeps its ids and resumes (its runs used them).
-ADDED_AT_DEFAULT = {"input_range": "symmetric"}
+ADDED_AT_DEFAULT = {"input_range": "symmetric", "loo_samples": 4, "grad_diagnostics": 0}
 
 
 def run_id(config: Config, seed: int) -> str:
@@ -103,6 +103,10 @@ def _physical_bytes() -> int:
         return 8 * 2**30
 
 
+#: Most hidden layers a network may have (the paper's deepest has 4).
+MAX_LAYERS = 1000
+
+
 def weight_bytes_lower_bound(config: Config) -> int:
     """At least what one member's hidden weights and their gradients take (float32)."""
     width = units_from_config(config).width(config.units)
@@ -118,6 +122,11 @@ def check_fits(config: Config, memory_bytes: int | None = None) -> None:
     from coagentnet.config import ConfigError
 
     budget = _physical_bytes() if memory_bytes is None else memory_bytes
+    if config.layers > MAX_LAYERS:  # tracing and compiling that many layers takes minutes
+        raise ConfigError(
+            f"units/layers: one network of {config.layers} x {config.units} units has more "
+            f"than {MAX_LAYERS} layers, which this engine does not trace"
+        )
     # Weights and their gradients alone, counted without tracing the initialiser: tracing a
     # million layers would itself take minutes.
     need = weight_bytes_lower_bound(config)
