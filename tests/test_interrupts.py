@@ -48,7 +48,7 @@ def _env(fake: bool) -> dict:
 def _interrupt(tmp_path: Path, moment: str, delay: float, fake: bool = True, extra=()) -> str:
     """Start a sweep, send one SIGINT at ``moment`` + ``delay`` s; return its stderr."""
     # the real trainer: epochs enough that the sweep is still running when the signal comes
-    (tmp_path / "s.yaml").write_text(SWEEP if fake else SWEEP.replace("epochs: 2", "epochs: 40"))
+    (tmp_path / "s.yaml").write_text(SWEEP if fake else SWEEP.replace("epochs: 2", "epochs: 2000"))
     proc = subprocess.Popen(
         [sys.executable, "-m", "coagentnet.cli", "sweep", "s.yaml", "--no-progress", *extra],
         cwd=tmp_path,

@@ -21,6 +21,7 @@ GAUSSIAN = dict(
     lr=2.0**-7,
     batch_size=32,
 )
+pytestmark = pytest.mark.slow  # stream
 
 
 def test_online_protocol_evaluates_before_and_evenly_over_one_pass():
@@ -50,7 +51,6 @@ import json, resource, sys
 from coagentnet.config import Config
 from coagentnet.training.run import train
 
-pytestmark = pytest.mark.slow  # stream
 cfg = Config(**json.loads(sys.argv[1]))
 result = train(cfg, 0)
 print(json.dumps({"rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,

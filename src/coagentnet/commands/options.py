@@ -3,14 +3,15 @@ show in ``--help``, and what ``-q`` / ``-v`` mean.
 
 Floats: a plain number (``0.001``, ``1e-3``) or a power of two, ``2^k`` or ``2**k`` with an
 integer k (``2^-6``), the way the docs and sweep files speak of learning rates. Training runs
-in float32, so a value float32 cannot hold (``2^1000``, ``2^-1000``, ``inf``) is refused rather
-than silently becoming inf or 0.
+in float32, so a value float32 cannot hold (``2^1000``, ``2^-1000``, ``1e400``) is refused rather
+than silently becoming inf or 0, and so are ``nan`` and ``inf``.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import math
 import re
 
 import numpy as np
@@ -39,6 +40,8 @@ def parse_float(text: str) -> float:
         value = float(text)
     except ValueError:
         raise ValueError(f"{text!r}: expected a number or 2^k") from None
+    if math.isnan(value) or (math.isinf(value) and "inf" in text.lower()):
+        raise ValueError(f"expected a finite number, got {text!r}")
     if value != 0 and not float(_FLOAT32.tiny) <= abs(value) <= float(_FLOAT32.max):
         raise ValueError(f"{text!r}: outside float32's range")
     return value

@@ -66,37 +66,11 @@ def add_parser(subparsers) -> None:
     )
 
 
-def check_runs(runs, memory_bytes: int | None) -> None:
-    """What can only be checked with the data or the memory estimate, done once per distinct
-    setting before the store is touched (``train`` fails on these before any work too): the
-    data loads (a missing ``data_dir``, a truncated IDX file), each batch fits in the training
-    set, and one network fits in memory."""
-    from coagentnet.config import ConfigError
-    from coagentnet.sweeps.plan import check_fits
-
-    batches: dict[tuple, int] = {}
-    for config in {r.config.static_key(): r.config for r in runs}.values():
-        check_fits(config, memory_bytes)
-        if not config.is_stream:
-            key = (config.dataset, config.data_dir, config.split_seed, config.normalize)
-            batches[key] = max(batches.get(key, 0), config.batch_size)
-    if not batches:
-        return
-    from coagentnet.data import load_dataset
-
-    for (name, data_dir, split_seed, normalize), batch in batches.items():
-        data = load_dataset(name, data_dir=data_dir, split_seed=split_seed, normalize=normalize)
-        if batch > len(data.x_train):
-            raise ConfigError(
-                f"batch_size: {batch} exceeds the {name} training set ({len(data.x_train)} "
-                "examples)"
-            )
-
-
 def run(args) -> int:
     from coagentnet.commands.common import UsageError
     from coagentnet.sweeps import backends, plan, sweepfile
     from coagentnet.sweeps.driver import run_missing
+    from coagentnet.sweeps.plan import check_configs
     from coagentnet.sweeps.store import COMPLETE
 
     # every check happens here, before any work
@@ -120,7 +94,7 @@ def run(args) -> int:
     max_pop = args.max_population or sweep.max_population
     memory_mb = args.memory_mb or sweep.memory_mb
     workers = args.workers or (2 if args.backend == "process" else 1)
-    check_runs(sweep.runs, _bytes(memory_mb))
+    check_configs([r.config for r in sweep.runs], _bytes(memory_mb))
 
     if args.dry_run:
         status = {}

@@ -150,7 +150,7 @@ def _summary(results: list[RunResult]) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    from coagentnet.sweeps.plan import check_fits
+    from coagentnet.sweeps.plan import check_configs
     from coagentnet.training.run import run_population
 
     if args.seeds <= 0:
@@ -162,8 +162,7 @@ def run(args: argparse.Namespace) -> int:
             f"--seeds: {len(configs)} configurations x {args.seeds} seeds exceed the limit of "
             f"{MAX_RUNS} runs"
         )
-    for cfg in configs:
-        check_fits(cfg)
+    check_configs(configs)  # the data and memory, before the bar or the store
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
     varying = varying_fields(configs)
     warn_single_layer_critics(configs)

@@ -139,6 +139,33 @@ def check_fits(config: Config, memory_bytes: int | None = None) -> None:
         )
 
 
+def check_configs(configs: list[Config], memory_bytes: int | None = None) -> None:
+    """What can only be checked with the data or the memory estimate, done once per distinct
+    setting before any work (``train`` and ``sweep`` call it before a progress bar or a store
+    exists): the data loads (a missing ``data_dir``, a truncated IDX file), each batch fits in
+    the training set, and one network fits in memory.
+
+    Raises:
+      ConfigError, DataError: one line naming the field.
+    """
+    from coagentnet.config import ConfigError
+    from coagentnet.data import load_dataset
+
+    batches: dict[tuple, int] = {}
+    for config in {c.static_key(): c for c in configs}.values():
+        check_fits(config, memory_bytes)
+        if not config.is_stream:
+            key = (config.dataset, config.data_dir, config.split_seed, config.normalize)
+            batches[key] = max(batches.get(key, 0), config.batch_size)
+    for (name, data_dir, split_seed, normalize), batch in batches.items():
+        data = load_dataset(name, data_dir=data_dir, split_seed=split_seed, normalize=normalize)
+        if batch > len(data.x_train):
+            raise ConfigError(
+                f"batch_size: {batch} exceeds the {name} training set ({len(data.x_train)} "
+                "examples)"
+            )
+
+
 def plan(
     runs: list[Run] | tuple[Run, ...],
     *,

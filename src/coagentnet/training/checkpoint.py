@@ -243,8 +243,14 @@ def _fsync_dir(path: Path) -> None:
 
 
 def check_writable(directory: str | Path) -> None:
-    """Raise ``OSError`` naming ``directory`` unless checkpoints can be written there."""
-    directory = Path(directory)
+    """Raise ``OSError`` naming ``directory`` unless checkpoints can be written there.
+
+    Leaves the file system as it found it: folders it had to create for the probe are removed
+    again (the checker runs before the store is validated, and a refused store must leave no
+    trace); :meth:`Checkpointer.save` creates them when it first writes.
+    """
+    directory = Path(directory).absolute()
+    missing = [d for d in [directory, *directory.parents] if not d.exists()]
     try:
         directory.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=directory, prefix=".probe-")
@@ -252,6 +258,12 @@ def check_writable(directory: str | Path) -> None:
         os.unlink(tmp)
     except OSError as err:
         raise OSError(f"{directory}: cannot write checkpoints ({err.strerror or err})") from None
+    finally:
+        for folder in missing:  # deepest first
+            try:
+                folder.rmdir()
+            except OSError:
+                pass
 
 
 def save_params(path: str | Path, result) -> None:
