@@ -149,6 +149,13 @@ def test_preset_overrides_base_grid_seeds_and_name():
     assert {r.config.epochs for r in paper.runs} == {5}
     plain = sweepfile.parse(raw)  # without a preset the file runs as written
     assert plain.name == "x" and len(plain.runs) == 2
+    raw["presets"]["long"] = {"grid": [{"rule": ["backprop"], "lr": [0.1, 0.2, 0.3]}]}
+    long = sweepfile.parse(raw, preset="long")  # a list replaces the whole grid
+    assert sorted(r.config.lr for r in long.runs) == [0.1, 0.2, 0.3]
+    assert {r.config.rule for r in long.runs} == {"backprop"}
+    raw["presets"]["long"] = {"grid": [{"rule": ["backprop"], "lr": ["x"]}]}
+    with pytest.raises(sweepfile.SweepError, match=re.escape("grid[0].lr[0]: expected float")):
+        sweepfile.parse(raw, preset="long")
 
 
 @pytest.mark.parametrize(

@@ -26,6 +26,9 @@ A file may also carry named presets (``coagentnet reproduce`` uses ``quick`` and
         grid: {lr: {pow2: [-14, -6]}}         # replaces that axis in every grid that has it
         seeds: 9                              # replaces seeds (and ``population`` likewise)
 
+A preset's ``grid`` given as a list replaces the file's whole grid (for per-rule grids that a
+one-axis override cannot express).
+
 Without a preset the presets are ignored and the file runs as written (so the top level is
 best written as the cheap setting); with one, the sweep's name gains ``-<preset>``.
 
@@ -127,7 +130,9 @@ def apply_preset(data: dict, preset: str) -> dict:
     for key in ("seeds", "population"):
         if key in over:
             out[key] = over[key]
-    if "grid" in over:
+    if "grid" in over and isinstance(over["grid"], list):
+        out["grid"] = over["grid"]  # checked with the rest of the file by parse()
+    elif "grid" in over:
         axes = _mapping(over["grid"], f"{where}.grid")
         grid = data.get("grid")
         grids = [] if grid is None else [grid] if isinstance(grid, dict) else list(grid)
