@@ -138,3 +138,20 @@ def test_status_and_export_take_a_store_alone(tmp_path, capsys):
     assert (tmp_path / "alone.csv").read_text().count("\n") == 2  # header, one metric row
     assert main(["status", str(tmp_path / "missing.sqlite")]) == 2
     assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_a_reader_that_leaves_early_gets_no_traceback(tmp_path):
+    # `coagentnet sweep f.yaml --dry-run | head -0`: the reader is gone before the plan prints
+    import subprocess
+    import sys
+
+    (tmp_path / "s.yaml").write_text("base: {epochs: 1}\ngrid:\n  units: [1, 2, 3]\n")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "coagentnet.cli", "sweep", "s.yaml", "--dry-run"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    proc.stdout.close()  # long before the first write: the interpreter is still starting
+    err = proc.communicate(timeout=120)[1].decode()
+    assert proc.returncode == 141 and "Traceback" not in err, err

@@ -145,6 +145,12 @@ def main(argv: list[str] | None = None) -> int:
             interrupts.caught()
         print(f"{verb}: interrupted", file=sys.stderr)
         return _exit(130, program)
+    except BrokenPipeError:  # `coagentnet ... | head`: the reader left; what was written stands
+        if not program:
+            raise
+        # Point stdout at /dev/null so that the interpreter's final flush cannot fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return _exit(141, program)  # 128 + SIGPIPE, as a shell reports a killed writer
     except Exception as err:
         if not isinstance(err, _user_errors()):
             raise
