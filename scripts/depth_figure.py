@@ -40,9 +40,9 @@ def main(argv=None) -> int:
             continue
         lo = g["test_final"] - g["test_final_ci_low"]
         hi = g["test_final_ci_high"] - g["test_final"]
-        style = plots.style(FIXED.index(name))
+        style = plots.style(plots.FAMILIES.index(name))
         ax.errorbar(g["layers"], g["test_final"], yerr=[lo, hi], label=name, capsize=3, **style)
-    ax.axhline(0.1, color="grey", ls="--", lw=1, label="chance (0.1)")
+    plots.reference_line(ax, 0.1, "chance (0.1)")
     ax.set_xticks([1, 2, 3, 4])
     ax.set_xlabel("hidden layers L (64 units each)")
     ax.set_ylabel("final greedy test accuracy")

@@ -69,10 +69,9 @@ def figure(table, dataset: str, out: str) -> None:
 
     fig, axes = plots.new_figure(1, width=6.0, height=4.0)
     ax = axes[0]
-    # One look per method whatever the store holds: the rules' order in FIXED.
-    fixed = {name: i for i, name in enumerate(FIXED)}
+    looks = plots.fixed_styles(table["method"])  # one look per method, as in every report
     for label, g in table.groupby("method", sort=False):
-        i = fixed.get(label.split(" ")[0], len(fixed) + len(label) % 3)
+        i = looks[label]
         lo = g["test_final"] - g["test_final_ci_low"]
         hi = g["test_final_ci_high"] - g["test_final"]
         ax.errorbar(
@@ -87,7 +86,7 @@ def figure(table, dataset: str, out: str) -> None:
     ticks = sorted(set(table["updates"]))
     ax.set_xticks(ticks, [f"{t / 1000:.0f}k" if t >= 1000 else str(t) for t in ticks])
     ax.minorticks_off()
-    ax.axhline(0.1, color="grey", ls="--", lw=1, label="chance (0.1)")
+    plots.reference_line(ax, 0.1, "chance (0.1)")
     ax.set_xlabel("updates (batch 32)")
     ax.set_ylabel("final greedy test accuracy")
     n = int(table["n"].min())

@@ -216,3 +216,23 @@ def test_integer_method_columns_without_tuning():
     got = {(r["layers"], r["explore_units"]): r["test_final"] for r in sel.table.to_dict("records")}
     assert got == pytest.approx({(1, 1): 0.11, (1, 4): 0.14, (2, 1): 0.21, (2, 4): 0.24})
     assert sel.table["label"].tolist() == ["L=1 k=1", "L=1 k=4", "L=2 k=1", "L=2 k=4"]
+
+
+def test_figures_keep_a_rules_look_draw_chance_and_state_n():
+    from coagentnet.analysis import plots
+    from coagentnet.analysis.figures import Fig, draw
+
+    spec = [(r.replace("A", "reinforce").replace("B", "off_policy"), *rest) for r, *rest in _spec()]
+    frames = _frames(spec)
+    frames.runs["dataset"] = "digits"
+    sel = analysis.analyse(frames, Protocol())
+    figure = draw(Fig("curves", "c", "curves"), frames, sel, Protocol())
+    ax = figure.axes[0]
+    colours = {line.get_label(): line.get_color() for line in ax.get_lines()}
+    assert colours["reinforce"] == plots.style(plots.FAMILIES.index("reinforce"))["color"]
+    assert colours["off_policy"] == plots.style(plots.FAMILIES.index("off_policy"))["color"]
+    assert colours["chance (0.1)"] == plots.REFERENCE
+    assert "n = 3 seeds" in figure._suptitle.get_text()
+    sens = draw(Fig("sensitivity", "s", "lr", x="lr", log2=True), frames, sel, Protocol())
+    assert {line.get_label() for line in sens.axes[0].get_lines()} >= {"chance (0.1)"}
+    plots.plt.close("all")

@@ -64,3 +64,22 @@ def test_empty_band_is_skipped():
     plots.learning_curves(ax, {"empty": _band(0).iloc[:0]})
     assert ax.get_lines() == []
     plots.plt.close(fig)
+
+
+def test_a_rule_keeps_its_look_whatever_else_is_drawn():
+    one = plots.fixed_styles(["off_policy L=3", "reinforce L=3"])
+    two = plots.fixed_styles(["backprop", "reinforce L=1", "actor_critic", "off_policy"])
+    assert one["reinforce L=3"] == two["reinforce L=1"] == plots.FAMILIES.index("reinforce")
+    assert one["off_policy L=3"] == two["off_policy"]
+    looks = {tuple(plots.style(i).items()) for i in range(len(plots.FAMILIES))}
+    assert len(looks) == len(plots.FAMILIES)  # every family its own colour-and-marker
+    assert all(plots.style(i)["color"] != plots.REFERENCE for i in range(56))
+
+
+def test_lines_of_one_rule_fall_back_to_the_order_of_appearance():
+    # lines per d (or per layer) of one rule: the family would give them all one look
+    assert plots.fixed_styles(["reinforce d=0.0", "reinforce d=0.5"]) == {
+        "reinforce d=0.0": 0,
+        "reinforce d=0.5": 1,
+    }
+    assert plots.fixed_styles(["A", "B"]) == {"A": 0, "B": 1}  # unknown families

@@ -97,12 +97,40 @@ def _ylabel(fig: Fig, protocol: Protocol, metric: str) -> str:
     return f"{fig.split} {name}"
 
 
-def _suptitle(figure, title: str) -> None:
-    """The figure's title, wrapped to its width (a long title must not be cut off)."""
+def _suptitle(figure, title: str, caption: str = "") -> None:
+    """The figure's title and caption (what a band or bar is, over how many seeds), wrapped
+    to its width (a long title must not be cut off)."""
     import textwrap
 
-    width_in = figure.get_size_inches()[0]
-    figure.suptitle(textwrap.fill(title, width=max(30, int(width_in * 11))), fontsize=10)
+    width = max(30, int(figure.get_size_inches()[0] * 11))
+    text = textwrap.fill(title, width=width)
+    if caption:
+        text += "\n" + textwrap.fill(caption, width=width)
+    figure.suptitle(text, fontsize=10)
+
+
+def _seeds(selection: Selection) -> str:
+    """``n = 5 seeds`` (or ``n = 3-5 seeds`` where methods differ) at the selected settings."""
+    n = selection.table["n"] if "n" in selection.table else pd.Series(dtype=float)
+    if n.empty:
+        return "n unknown"
+    low, high = int(n.min()), int(n.max())
+    return f"n = {low} seeds" if low == high else f"n = {low}-{high} seeds"
+
+
+def _reference(runs: pd.DataFrame, protocol: Protocol, metric: str):
+    """The reference line of ``metric`` (chance, the mean predictor) for the runs' data set,
+    or None when they mix data sets or none applies."""
+    from coagentnet.analysis.references import reference_line
+
+    if "dataset" not in runs or runs["dataset"].nunique() != 1:
+        return None
+    load = {}
+    for key in ("data_dir", "split_seed", "normalize"):
+        if key in runs and runs[key].nunique() == 1:
+            value = runs[key].iloc[0]
+            load[key] = None if isinstance(value, float) and math.isnan(value) else value
+    return reference_line(runs["dataset"].iloc[0], metric, protocol.maximize, **load)
 
 
 def draw(fig: Fig, frames: Frames, selection: Selection, protocol: Protocol):
@@ -121,10 +149,13 @@ def draw(fig: Fig, frames: Frames, selection: Selection, protocol: Protocol):
         drop = (fig.x, fig.facet)
         table = table.assign(label=[selection.label(r, drop) for r in table.to_dict("records")])
         table["label"] = _edge_labels(table, selection, fig.x)
-        styles = _plots().style_index(table["label"])
+        styles = _plots().fixed_styles(table["label"])
         panels = _panels(table, fig.facet)
-        out, axes = _plots().new_figure(len(panels))
+        out, axes = _plots().new_figure(len(panels), sharey=True)
+        reference = _reference(selection.runs, protocol, metric)
         for ax, (title, part) in zip(axes, panels, strict=True):
+            if reference:
+                _plots().reference_line(ax, *reference)
             _plots().sensitivity_curve(
                 ax,
                 part,
@@ -135,7 +166,7 @@ def draw(fig: Fig, frames: Frames, selection: Selection, protocol: Protocol):
                 log_y=fig.log_y,
                 styles=styles,
             )
-        _suptitle(out, fig.title)
+        _suptitle(out, fig.title, f"bars: +/- 1 standard error over the seeds, {_seeds(selection)}")
         return out
     return _selected(fig, selection)
 
@@ -145,7 +176,7 @@ def _curves(fig, frames, selection, protocol, metric, method):
     if runs.empty:
         return None
     panels = _panels(runs, fig.facet)
-    out, axes = _plots().new_figure(len(panels))
+    out, axes = _plots().new_figure(len(panels), sharey=True)
     keys = [fig.line] if fig.line else [m for m in method if m != fig.facet]
     every: dict[str, int] = {}
     drawn = []
@@ -162,14 +193,18 @@ def _curves(fig, frames, selection, protocol, metric, method):
             if diverged:
                 label += f" ({diverged} of {len(g)} diverged)"
             bands[label] = band(frames, g.loc[~g["diverged"], "run"], fig.split, metric)
-        every.update(_plots().style_index([*every, *bands]))
+        every.update(_plots().fixed_styles([*every, *bands]))
         drawn.append((ax, title, bands))
+    reference = _reference(runs, protocol, metric)
     for ax, title, bands in drawn:
+        if reference:
+            _plots().reference_line(ax, *reference)
         ylabel = _ylabel(fig, protocol, metric)
         _plots().learning_curves(
             ax, bands, ylabel=ylabel, title=title, log_y=fig.log_y, styles=every
         )
-    _suptitle(out, fig.title)
+    caption = f"lines: mean, bands: +/- 1 standard error over the seeds, {_seeds(selection)}"
+    _suptitle(out, fig.title, caption)
     return out
 
 
@@ -183,17 +218,24 @@ def _layers(fig, frames, selection, metric, method):
     cols = min(3, len(labels))
     rows = math.ceil(len(labels) / cols)
     out, axes = _plots().plt.subplots(
-        rows, cols, figsize=(4.2 * cols, 3.0 * rows), squeeze=False, constrained_layout=True
+        rows,
+        cols,
+        figsize=(4.2 * cols, 3.0 * rows),
+        squeeze=False,
+        constrained_layout=True,
+        sharey=True,  # panels are methods, compared on one scale
     )
     flat = list(axes.ravel())
     for ax, label in zip(flat, labels, strict=False):
         ids = runs.loc[(runs["label"] == label) & ~runs["diverged"], "run"]
         layers = sorted(has.loc[has["run"].isin(set(ids)), "layer"].unique())
         bands = {f"layer {int(t)}": band(frames, ids, fig.split, metric, int(t)) for t in layers}
-        _plots().learning_curves(ax, bands, ylabel=_NAMES.get(metric, metric), title=label)
+        _plots().learning_curves(
+            ax, bands, ylabel=_NAMES.get(metric, metric), title=label, log_y=fig.log_y
+        )
     for ax in flat[len(labels) :]:
         ax.set_visible(False)
-    _suptitle(out, fig.title)
+    _suptitle(out, fig.title, f"bands: +/- 1 standard error over the seeds, {_seeds(selection)}")
     return out
 
 

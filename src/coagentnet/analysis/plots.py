@@ -33,15 +33,64 @@ PALETTE = (
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 
 
+#: One look per rule family across every figure of a report: a method whose label starts with
+#: one of these keeps its colour and marker wherever it is drawn (issue 14, item 6).
+FAMILIES = (
+    "backprop",
+    "reinforce",
+    "reinforce+ema",
+    "actor_critic",
+    "off_policy",
+    "straight_through",
+    "reinforce+state",
+    "reinforce+layer_state",
+    "reinforce+loo",
+    "mc_critic",
+    "value_based",
+    "straight_through_gated",
+)
+#: The colour of reference lines (chance, the mean predictor): not a method's.
+REFERENCE = PALETTE[-1]
+
+
 def style(i: int) -> dict:
-    """Colour and marker of the i-th line (cycling)."""
-    return {"color": PALETTE[i % len(PALETTE)], "marker": MARKERS[i % len(MARKERS)]}
+    """Colour and marker of the i-th line: 7 colours (black is kept for references) and 8
+    markers cycle independently, so the first 56 looks are distinct."""
+    return {"color": PALETTE[i % (len(PALETTE) - 1)], "marker": MARKERS[i % len(MARKERS)]}
 
 
-def new_figure(panels: int = 1, *, width: float = 4.2, height: float = 3.2):
-    """A figure with ``panels`` axes side by side (a flat list of axes)."""
+def family(label: str) -> str:
+    """The rule family of a method label: its first word (``reinforce+ema L=2`` ->
+    ``reinforce+ema``)."""
+    return label.split(" ", 1)[0]
+
+
+def fixed_styles(labels) -> dict[str, int]:
+    """Label -> style index: each label's rule family's fixed look (:data:`FAMILIES`) when the
+    labels are of distinct known families, else the order of first appearance (lines that are
+    settings of one rule: layers, d, K)."""
+    labels = list(dict.fromkeys(labels))
+    families = [family(label) for label in labels]
+    if len(set(families)) == len(families) and set(families) <= set(FAMILIES):
+        return {label: FAMILIES.index(f) for label, f in zip(labels, families, strict=True)}
+    return style_index(labels)
+
+
+def reference_line(ax, value: float, label: str) -> None:
+    """A dashed horizontal reference (chance accuracy, the mean predictor's MSE)."""
+    ax.axhline(value, color=REFERENCE, ls="--", lw=1, alpha=0.7, label=label)
+
+
+def new_figure(panels: int = 1, *, width: float = 4.2, height: float = 3.2, sharey=False):
+    """A figure with ``panels`` axes side by side (a flat list of axes); ``sharey`` gives
+    panels that are compared one y-axis."""
     fig, axes = plt.subplots(
-        1, panels, figsize=(width * panels, height), squeeze=False, constrained_layout=True
+        1,
+        panels,
+        figsize=(width * panels, height),
+        squeeze=False,
+        constrained_layout=True,
+        sharey=sharey,
     )
     return fig, list(axes[0])
 
@@ -148,6 +197,10 @@ __all__ = [
     "MARKERS",
     "style",
     "style_index",
+    "FAMILIES",
+    "family",
+    "fixed_styles",
+    "reference_line",
     "new_figure",
     "learning_curves",
     "sensitivity_curve",
