@@ -110,6 +110,22 @@ STUDIES: tuple[Study, ...] = (
                     ),
                 ),
             ),
+            Experiment(
+                "diagnostics",
+                "Per-layer update diagnostics over training, 3 hidden layers (issue 13)",
+                _ACC,
+                (
+                    Fig("curves", "curves", "Test accuracy (lr 2^-6)"),
+                    *(
+                        Fig("layers", metric, title, split="train", metric=metric, log_y=log)
+                        for metric, title, log in (
+                            ("grad_snr", "Per-layer SNR of the update, R = 32", True),
+                            ("grad_cos", "Per-layer cosine with the expected-loss gradient", False),
+                            ("grad_var", "Per-layer total variance of the update", True),
+                        )
+                    ),
+                ),
+            ),
         ),
     ),
     Study(
