@@ -168,8 +168,30 @@ def test_training_records_grad_metrics_without_changing_the_others():
         for name in ("grad_var", "grad_snr", "grad_cos")
         for layer in (0, 1)
     }
-    assert all(math.isfinite(r[4]) == (r[1] == "train") for r in grad_rows)
+    # measured on the train split's pool only: no placeholder rows for the other splits
+    assert all(r[1] == "train" and math.isfinite(r[4]) for r in grad_rows)
+    assert all(math.isfinite(v) for v in with_diag.final.values())
     assert [r for r in with_diag.metrics if not r[2].startswith("grad_")] == plain.metrics
+
+
+@pytest.mark.slow
+def test_a_swept_run_with_diagnostics_is_complete_and_not_rerun(tmp_path, monkeypatch, capsys):
+    # Its final values once held NaN placeholders, stored as the non-JSON token NaN: the store
+    # then read the finished run as pending, and every sweep trained it again.
+    from coagentnet.cli import main
+    from coagentnet.sweeps.store import Store
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("COAGENTNET_TRAINER", raising=False)
+    (tmp_path / "s.yaml").write_text(
+        "base: {dataset: digits, layers: 1, units: 4, epochs: 1, grad_diagnostics: 4}\nseeds: 2\n"
+    )
+    assert main(["sweep", "s.yaml", "--no-progress"]) == 0
+    with Store(tmp_path / "results" / "s.sqlite", readonly=True) as store:
+        assert sorted(store.statuses().values()) == ["done", "done"]
+    capsys.readouterr()
+    assert main(["sweep", "s.yaml", "--no-progress"]) == 0
+    assert "0 to run" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

@@ -69,6 +69,19 @@ def test_diverged_is_complete(tmp_path):
         assert store.complete_ids() == {run.id}
 
 
+def test_a_final_value_that_is_not_finite_is_stored_as_null_and_the_run_is_complete(tmp_path):
+    import dataclasses
+
+    run = make_run(Config(units=8), 0)
+    (result,) = train_population([run.config], [run.seed])
+    result = dataclasses.replace(result, final={**result.final, "x/nan": float("nan")})
+    with Store(tmp_path / "s.sqlite") as store:
+        store.finish(run, result, env={}, population_size=1)
+        assert store.statuses([run.id]) == {run.id: "done"}
+        (row,) = store.runs()
+        assert row["final"]["x/nan"] is None
+
+
 _CLAIMER = textwrap.dedent(
     """
     import sys, time

@@ -40,6 +40,7 @@ from coagentnet.sweeps.store_schema import (
     TRUSTED_STATUS,
     StoreError,
     Transaction,
+    finite,
     owner_alive,
     process_start,
     store_error,
@@ -277,7 +278,7 @@ class Store:
                     float(result.wall_time_s),
                     float(result.compile_time_s),
                     int(result.updates),
-                    json.dumps({k: float(v) for k, v in result.final.items()}, sort_keys=True),
+                    json.dumps({k: finite(v) for k, v in result.final.items()}, sort_keys=True),
                     run.id,
                 ),
             )

@@ -7,6 +7,7 @@ See :mod:`coagentnet.sweeps.store` for the store itself.
 
 from __future__ import annotations
 
+import math
 import os
 import socket
 import sqlite3
@@ -29,6 +30,14 @@ TRUSTED_STATUS = (  # (json_type raises on malformed JSON: only asked once json_
     "OR NOT EXISTS (SELECT 1 FROM metrics WHERE run = runs.id)) "
     "THEN 'pending' ELSE status END"
 )
+
+def finite(value) -> float | None:
+    """A final value as stored: NaN and inf become JSON null (``json.dumps`` would write
+    ``NaN``, which is not JSON, and SQLite's ``json_valid`` would then make a finished run
+    look unfinished: see ``TRUSTED_STATUS``)."""
+    value = float(value)
+    return value if math.isfinite(value) else None
+
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);

@@ -241,6 +241,11 @@ def _trainer(cfg: Config, data) -> Trainer:
     return Trainer(cfg, training_data(cfg, data))
 
 
+#: Metrics measured on the first split's pool only (the update diagnostics); the evaluation
+#: program's slots for the other splits hold NaN placeholders, which are not recorded.
+FIRST_SPLIT_ONLY = ("grad_var", "grad_snr", "grad_cos")
+
+
 def _rows(step: int, split: str, metrics: dict, member: int) -> list:
     """Long-format rows of one member's metrics (per-layer arrays get a layer index)."""
     rows = []
@@ -310,7 +315,10 @@ def train_population(
         # One transfer to the host, then NumPy slicing: indexing device arrays per member and
         # metric would dispatch P * metrics tiny device programs per evaluation.
         by_split = jax.device_get(programs.evaluate(state, hyper, keys, chunk, eval_arrays))
-        evals = {s: {k: v[:, j] for k, v in by_split.items()} for j, s in enumerate(trainer.splits)}
+        evals = {
+            s: {k: v[:, j] for k, v in by_split.items() if j == 0 or k not in FIRST_SPLIT_ONLY}
+            for j, s in enumerate(trainer.splits)
+        }
         if train_metrics is not None:
             evals["training"] = jax.device_get(train_metrics)
         seen: list[dict[str, float]] = [{} for _ in range(P)]  # this evaluation's values
