@@ -79,6 +79,18 @@ def test_reproduce_runs_resumes_and_reports(tiny_study, tmp_path, capsys):
     assert main([*args, "--no-progress"]) == 0
     assert "8 runs, 0 trained now" in capsys.readouterr().err
 
+    # Another study into the same folder: the report is of the folder, both studies in it.
+    (tiny_study / "tabular").mkdir()
+    (tiny_study / "tabular" / "boston.yaml").write_text(
+        "name: tabular\nbase: {dataset: diabetes, units: 4, layers: 1, epochs: 2, rule: backprop}\n"
+        "presets: {quick: {description: tiny}, paper: {}}\n"
+    )
+    tabular = ["reproduce", "tabular", "--experiments", str(tiny_study), "--out", str(out)]
+    assert main([*tabular, "--no-progress"]) == 0
+    both = json.loads((out / "summary.json").read_text())["studies"]
+    assert set(both) == {"mnist_shallow", "tabular"}
+    assert "coagentnet reproduce mnist_shallow" in (out / "report.html").read_text()
+
     # `report` remakes everything from the store alone.
     (out / "report.html").unlink()
     assert main(["report", str(db), "--out", str(tmp_path / "again")]) == 0

@@ -60,8 +60,8 @@ def _studies(names: list[str]):
 def run(args) -> int:
     from coagentnet.commands.common import Progress, UsageError
     from coagentnet.reproduce.report import build_report
-    from coagentnet.reproduce.runner import run_study, store_path
-    from coagentnet.reproduce.studies import check_preset, experiments_dir
+    from coagentnet.reproduce.runner import read_meta, run_study, store_path
+    from coagentnet.reproduce.studies import STUDIES, check_preset, experiments_dir
     from coagentnet.sweeps import backends
     from coagentnet.validate import output_folder, read_timings
 
@@ -123,19 +123,21 @@ def run(args) -> int:
         timings["this_invocation"] = time.perf_counter() - start
         out.mkdir(parents=True, exist_ok=True)
         timings_path.write_text(json.dumps(timings, indent=1))
+    # The report is of the folder: every study's stores in it, not only those run now (a
+    # `reproduce mnist_deep` after `reproduce all` must not drop the other five studies).
     stores = [
         p
-        for st in studies
+        for st in STUDIES
         for e in st.experiments
         if (p := store_path(out, st.name, e.file)).exists()
     ]
     if not stores:
         raise UsageError(f"no results under {out}; run without --report-only first")
-    if args.report_only:  # the report names the command that made the results
-        from coagentnet.reproduce.runner import read_meta
-
-        made_by = sorted({read_meta(p).get("command") for p in stores} - {None})
-        command = "\n".join([*made_by, f"(report remade by: {command})"])
+    # ... and names every command that made them
+    made_by = sorted({read_meta(p).get("command") for p in stores} - {None})
+    if args.report_only:
+        made_by.append(f"(report remade by: {command})")
+    command = "\n".join(made_by or [command])
     title = f"coagentnet: the paper's studies ({args.preset} preset)"
     shown = {k: v for k, v in timings.items() if k != "this_invocation"}
     path, _ = build_report(stores, out, command=command, title=title, timings=shown)

@@ -76,7 +76,8 @@ STUDIES: tuple[Study, ...] = (
     ),
     Study(
         "mnist_deep",
-        "MNIST, 3 and 4 hidden layers: REINFORCE, on-policy actor-critic, off-policy",
+        "MNIST, 3 and 4 hidden layers: REINFORCE, on-policy actor-critic, off-policy "
+        "(backprop as the reference)",
         "On-policy learners settle on suboptimal solutions (each layer learns under its "
         "neighbours' noise); the off-policy method does better.",
         (
