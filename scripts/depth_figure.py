@@ -1,11 +1,13 @@
 """Headline figure (issue 14, item 6): final greedy test accuracy against depth L, one line
-per rule, backprop included, at one budget, from ladder stores (see ``scripts/ladder.py``).
+per rule, backprop included, at one budget, from stores of one budget (the quick preset's
+``mnist_shallow`` and ``mnist_deep`` stores, or ladder stores; see ``scripts/ladder.py``).
 
 Each point is a method's selected lr at that budget; bars are 95% t intervals over the
 seeds. Usage::
 
     python scripts/depth_figure.py --updates 9900 --out docs/results/depth_digits.png \\
-        results/shallow_digits-quick.sqlite results/ladder_digits-quick.sqlite
+        results/reproduce/quick/mnist_shallow/rules.sqlite \\
+        results/reproduce/quick/mnist_deep/critics.sqlite
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ def main(argv=None) -> int:
             continue
         lo = g["test_final"] - g["test_final_ci_low"]
         hi = g["test_final_ci_high"] - g["test_final"]
-        style = plots.style(plots.FAMILIES.index(name))
+        style = plots.style(plots.families().index(name))
         ax.errorbar(g["layers"], g["test_final"], yerr=[lo, hi], label=name, capsize=3, **style)
     plots.reference_line(ax, 0.1, "chance (0.1)")
     ax.set_xticks([1, 2, 3, 4])

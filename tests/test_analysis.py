@@ -229,8 +229,8 @@ def test_figures_keep_a_rules_look_draw_chance_and_state_n():
     figure = draw(Fig("curves", "c", "curves"), frames, sel, Protocol())
     ax = figure.axes[0]
     colours = {line.get_label(): line.get_color() for line in ax.get_lines()}
-    assert colours["reinforce"] == plots.style(plots.FAMILIES.index("reinforce"))["color"]
-    assert colours["off_policy"] == plots.style(plots.FAMILIES.index("off_policy"))["color"]
+    assert colours["reinforce"] == plots.style(plots.families().index("reinforce"))["color"]
+    assert colours["off_policy"] == plots.style(plots.families().index("off_policy"))["color"]
     assert colours["chance (0.1)"] == plots.REFERENCE
     assert "n = 3 seeds" in figure._suptitle.get_text()
     sens = draw(Fig("sensitivity", "s", "lr", x="lr", log2=True), frames, sel, Protocol())

@@ -69,10 +69,10 @@ def test_empty_band_is_skipped():
 def test_a_rule_keeps_its_look_whatever_else_is_drawn():
     one = plots.fixed_styles(["off_policy L=3", "reinforce L=3"])
     two = plots.fixed_styles(["backprop", "reinforce L=1", "actor_critic", "off_policy"])
-    assert one["reinforce L=3"] == two["reinforce L=1"] == plots.FAMILIES.index("reinforce")
+    assert one["reinforce L=3"] == two["reinforce L=1"] == plots.families().index("reinforce")
     assert one["off_policy L=3"] == two["off_policy"]
-    looks = {tuple(plots.style(i).items()) for i in range(len(plots.FAMILIES))}
-    assert len(looks) == len(plots.FAMILIES)  # every family its own colour-and-marker
+    looks = {tuple(plots.style(i).items()) for i in range(len(plots.families()))}
+    assert len(looks) == len(plots.families())  # every family its own colour-and-marker
     assert all(plots.style(i)["color"] != plots.REFERENCE for i in range(56))
 
 

@@ -33,22 +33,17 @@ PALETTE = (
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 
 
-#: One look per rule family across every figure of a report: a method whose label starts with
-#: one of these keeps its colour and marker wherever it is drawn (issue 14, item 6).
-FAMILIES = (
-    "backprop",
-    "reinforce",
-    "reinforce+ema",
-    "actor_critic",
-    "off_policy",
-    "straight_through",
-    "reinforce+state",
-    "reinforce+layer_state",
-    "reinforce+loo",
-    "mc_critic",
-    "value_based",
-    "straight_through_gated",
-)
+def families() -> tuple[str, ...]:
+    """The rule families that keep one look across every figure of a report (issue 14, item
+    6), in the order of their looks: every registered rule (built-ins first, so their looks
+    never move), then REINFORCE with each baseline (``reinforce+ema``, ...)."""
+    from coagentnet.model.baselines import BASELINES
+    from coagentnet.rules.registry import rule_names
+
+    with_baselines = tuple(f"reinforce+{b}" for b in BASELINES if b != "none")
+    return rule_names() + with_baselines
+
+
 #: The colour of reference lines (chance, the mean predictor): not a method's.
 REFERENCE = PALETTE[-1]
 
@@ -66,13 +61,14 @@ def family(label: str) -> str:
 
 
 def fixed_styles(labels) -> dict[str, int]:
-    """Label -> style index: each label's rule family's fixed look (:data:`FAMILIES`) when the
+    """Label -> style index: each label's rule family's fixed look (:func:`families`) when the
     labels are of distinct known families, else the order of first appearance (lines that are
     settings of one rule: layers, d, K)."""
     labels = list(dict.fromkeys(labels))
-    families = [family(label) for label in labels]
-    if len(set(families)) == len(families) and set(families) <= set(FAMILIES):
-        return {label: FAMILIES.index(f) for label, f in zip(labels, families, strict=True)}
+    known = families()
+    found = [family(label) for label in labels]
+    if len(set(found)) == len(found) and set(found) <= set(known):
+        return {label: known.index(f) for label, f in zip(labels, found, strict=True)}
     return style_index(labels)
 
 
@@ -197,7 +193,7 @@ __all__ = [
     "MARKERS",
     "style",
     "style_index",
-    "FAMILIES",
+    "families",
     "family",
     "fixed_styles",
     "reference_line",

@@ -1,9 +1,10 @@
 """coagentnet reproduce STUDY|all: run the paper's studies and write figures and a report.
 
 Each study's sweep files (``experiments/<study>/*.yaml``) run under the chosen preset
-(``quick``: about 25 minutes for all six on 2 busy CPU cores, on real data available
-offline; ``paper``: the authors' scale). Resumable: runs already in the stores are skipped,
-so rerunning the same command after an interruption finishes the work and remakes the report.
+(``quick``: about 17 minutes for all six on 2 idle CPU cores, on real data available
+offline; ``long``: from 20 minutes to hours for each study that has it; ``paper``: the
+authors' scale). Resumable: runs already in the stores are skipped, so rerunning the same
+command after an interruption finishes the work and remakes the report.
 """
 
 from __future__ import annotations
