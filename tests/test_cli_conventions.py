@@ -140,15 +140,21 @@ def test_status_and_export_take_a_store_alone(tmp_path, capsys):
     assert capsys.readouterr().err.count("\n") == 1
 
 
-def test_a_reader_that_leaves_early_gets_no_traceback(tmp_path):
+@pytest.mark.parametrize("unbuffered", ["", "1"])  # block-buffered stdout fails at the flush
+def test_a_reader_that_leaves_early_gets_no_traceback(tmp_path, unbuffered):
     # `coagentnet sweep f.yaml --dry-run | head -0`: the reader is gone before the plan prints
+    import os
     import subprocess
     import sys
 
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    if unbuffered:
+        env["PYTHONUNBUFFERED"] = unbuffered
     (tmp_path / "s.yaml").write_text("base: {epochs: 1}\ngrid:\n  units: [1, 2, 3]\n")
     proc = subprocess.Popen(
         [sys.executable, "-m", "coagentnet.cli", "sweep", "s.yaml", "--dry-run"],
         cwd=tmp_path,
+        env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )

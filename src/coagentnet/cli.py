@@ -134,6 +134,8 @@ def main(argv: list[str] | None = None) -> int:
             setup_logging(args.verbosity)
             module = importlib.import_module(f"coagentnet.commands.{args.verb}")
             code = int(module.run(args) or 0)
+            if program:  # a reader that left fails this flush, in the handler below, not at exit
+                sys.stdout.flush()
         if interrupts is None:
             return code
         if not interrupts.seen.is_set():
