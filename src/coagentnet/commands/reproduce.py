@@ -110,12 +110,11 @@ def run(args) -> int:
         )
         if log.trained or st.name not in timings:
             timings[st.name] = timings.get(st.name, 0.0) + log.seconds
-        print(
+        sys.stderr.write(  # one write: an interrupt cannot split the line
             f"reproduce {st.name}: {log.runs} runs, {log.trained} trained now "
-            f"({log.diverged} diverged, {log.failed} failed) in {log.seconds:.0f} s",
-            file=sys.stderr,
-            flush=True,
+            f"({log.diverged} diverged, {log.failed} failed) in {log.seconds:.0f} s\n"
         )
+        sys.stderr.flush()
         for err in log.errors:
             print(f"  error: {err}", file=sys.stderr)
         failed |= bool(log.errors or log.failed)

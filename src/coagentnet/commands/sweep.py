@@ -112,11 +112,12 @@ def run(args) -> int:
     options, params_dir = train_options(store_path, args)
 
     def announce(found) -> None:
-        print(
+        # One write per line (print writes the text and its newline apart): a Ctrl-C that
+        # lands here must not glue "interrupted" to the end of this line.
+        sys.stderr.write(
             f"sweep {sweep.name}: {found.runs} runs, {found.complete} complete, {found.busy} "
             f"running elsewhere, {found.todo} to run in {found.populations} populations "
-            f"({args.backend}); store {store_path}",
-            file=sys.stderr,
+            f"({args.backend}); store {store_path}\n"
         )
 
     with open_store(store_path) as store:
@@ -132,10 +133,9 @@ def run(args) -> int:
             options=options,
             params_dir=params_dir,
         )
-    print(
+    sys.stderr.write(
         f"sweep {sweep.name}: {summary.done} done, {summary.diverged} diverged, "
-        f"{summary.failed} failed, {summary.skipped} left to another sweep",
-        file=sys.stderr,
+        f"{summary.failed} failed, {summary.skipped} left to another sweep\n"
     )
     for error in dict.fromkeys(summary.errors):  # distinct errors, in order
         print(f"  error: {error}", file=sys.stderr)

@@ -81,12 +81,11 @@ def run_study(
 
             def announce(found: Summary, name: str = exp.file) -> None:
                 if found.todo:
-                    print(
+                    sys.stderr.write(  # one write: an interrupt cannot split the line
                         f"reproduce {st.name}/{name} ({preset}): {found.runs} runs, "
-                        f"{found.todo} to run in {found.populations} populations",
-                        file=sys.stderr,
-                        flush=True,
+                        f"{found.todo} to run in {found.populations} populations\n"
                     )
+                    sys.stderr.flush()
 
             log.add(
                 run_missing(
