@@ -102,6 +102,7 @@ def rollout(
     greedy: bool = False,
     stochastic_readout: bool = False,
     sample_mask: tuple | None = None,
+    layout: str | None = None,
 ) -> Trace:
     """Run B episodes: sample (or, with ``greedy``, take the greedy action at) every layer.
 
@@ -109,21 +110,30 @@ def rollout(
     ``sample_mask``: optional per-layer ``[U]`` booleans; in a sampled rollout only the units
     marked True sample and the others take their greedy action (exploration subsets, staged
     training). ``logp`` is still that of the action taken, for every unit.
+    ``layout``: a partition network's letters (:mod:`coagentnet.model.partition`, which
+    documents the ``d`` layers); None: every layer stochastic.
     """
     layers = params["hidden"]
     keys = jax.random.split(key, len(layers) + 1)
-    s_t = x
+    s_t = x  # differentiable inside a partition block
     states, actions, logps, entropies, greedies = [s_t], [], [], [], []
     for t, layer in enumerate(layers):
         z = layer_policy(layer, s_t, unit)
-        mask = None if sample_mask is None else sample_mask[t]
-        a, logp, entropy, g = layer_action(z, keys[t], unit, std, greedy=greedy, sample_mask=mask)
+        if layout is not None and layout[t] == "d":  # deterministic: no sample, no PG term
+            a = g = jax.lax.stop_gradient(z)
+            logp = entropy = jnp.zeros_like(z)
+            s_t = unit.value(z)  # the gradient flows on to the block's sampled node
+        else:
+            mask = None if sample_mask is None else sample_mask[t]
+            a, logp, entropy, g = layer_action(
+                z, keys[t], unit, std, greedy=greedy, sample_mask=mask
+            )
+            s_t = jax.lax.stop_gradient(unit.value(a))  # a sampled node: a block ends
         logps.append(logp)
         entropies.append(entropy)
         greedies.append(g)
         actions.append(a)
-        s_t = jax.lax.stop_gradient(unit.value(a))
-        states.append(s_t)
+        states.append(jax.lax.stop_gradient(s_t))  # states feed baselines: no gradient
     output, prediction, readout_logp = readout(
         params["readout"], s_t, keys[-1], std, greedy=greedy, stochastic=stochastic_readout
     )

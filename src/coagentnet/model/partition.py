@@ -19,9 +19,9 @@ The authors used such partitions in their regression study (Gupta et al. 2021).
 from __future__ import annotations
 
 import jax
-import jax.numpy as jnp
 
-from coagentnet.model.network import Trace, layer_action, layer_policy, readout
+from coagentnet.model import network
+from coagentnet.model.network import Trace
 from coagentnet.model.units import Units
 
 
@@ -62,39 +62,14 @@ def rollout(
     ``s`` layers as in ``network.rollout``.
     """
     assert len(layout) == len(params["hidden"]), (layout, len(params["hidden"]))
-    keys = jax.random.split(key, len(layout) + 1)  # as network.rollout: same samples for "s"
-    s_t = x  # differentiable inside a block
-    states, actions, logps, entropies, greedies = [x], [], [], [], []
-    for t, (kind, layer) in enumerate(zip(layout, params["hidden"], strict=True)):
-        z = layer_policy(layer, s_t, unit)  # [B, U]: the mean, with the block's gradient
-        if kind == "d":
-            zeros = jnp.zeros_like(z)
-            a = jax.lax.stop_gradient(z)
-            logps.append(zeros)
-            entropies.append(zeros)
-            greedies.append(a)
-            s_t = unit.value(z)  # the activation; the gradient flows on
-        else:
-            mask = None if sample_mask is None else sample_mask[t]
-            a, logp, entropy, g = layer_action(
-                z, keys[t], unit, std, greedy=greedy, sample_mask=mask
-            )
-            logps.append(logp)  # reaches back to the block's start
-            entropies.append(entropy)
-            greedies.append(g)
-            s_t = jax.lax.stop_gradient(unit.value(a))  # a sampled node: the block ends
-        actions.append(a)
-        states.append(jax.lax.stop_gradient(s_t))
-    output, prediction, readout_logp = readout(
-        params["readout"], s_t, keys[-1], std, greedy=greedy, stochastic=stochastic_readout
-    )
-    return Trace(
-        tuple(states),
-        tuple(actions),
-        tuple(logps),
-        tuple(entropies),
-        tuple(greedies),
-        output,
-        prediction,
-        readout_logp,
+    return network.rollout(
+        params,
+        x,
+        key,
+        unit,
+        std,
+        greedy=greedy,
+        stochastic_readout=stochastic_readout,
+        sample_mask=sample_mask,
+        layout=layout,
     )
