@@ -270,3 +270,11 @@ def test_eval_steps():
     for bad in ((0, 5), (10, 0), (10.0, 5), (True, 5)):
         with pytest.raises(DataError, match="eval_steps"):
             eval_steps(*bad)
+
+
+def test_the_package_lazily_offers_exactly_the_streams_names():
+    import coagentnet.data as data
+    from coagentnet.data import stream
+
+    assert sorted(data._STREAM_NAMES) == sorted(stream.__all__)
+    assert set(stream.__all__) <= set(data.__all__)
