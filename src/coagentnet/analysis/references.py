@@ -48,6 +48,7 @@ def stream_target_variance(points: int = 200) -> float:
     return float(weights @ (y - mean) ** 2)
 
 
+@functools.lru_cache(maxsize=16)  # one load per data set, not one per figure
 def mean_predictor_mse(dataset: str, **load) -> float | None:
     """The MSE of predicting the target's mean: the stream's population variance, or a fixed
     regression set's test-target variance (``load``: ``load_dataset`` keywords). None for a

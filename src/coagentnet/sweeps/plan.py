@@ -149,20 +149,21 @@ def check_configs(configs: list[Config], memory_bytes: int | None = None) -> Non
       ConfigError, DataError: one line naming the field.
     """
     from coagentnet.config import ConfigError
-    from coagentnet.data import load_dataset
+    from coagentnet.training.loop import config_data
 
-    batches: dict[tuple, int] = {}
+    largest: dict[tuple, Config] = {}  # per data set: the config with the largest batch
     for config in {c.static_key(): c for c in configs}.values():
         check_fits(config, memory_bytes)
         if not config.is_stream:
             key = (config.dataset, config.data_dir, config.split_seed, config.normalize)
-            batches[key] = max(batches.get(key, 0), config.batch_size)
-    for (name, data_dir, split_seed, normalize), batch in batches.items():
-        data = load_dataset(name, data_dir=data_dir, split_seed=split_seed, normalize=normalize)
-        if batch > len(data.x_train):
+            if key not in largest or config.batch_size > largest[key].batch_size:
+                largest[key] = config
+    for config in largest.values():
+        n = len(config_data(config).x_train)  # the load training reuses (cached)
+        if config.batch_size > n:
             raise ConfigError(
-                f"batch_size: {batch} exceeds the {name} training set ({len(data.x_train)} "
-                "examples)"
+                f"batch_size: {config.batch_size} exceeds the {config.dataset} training set "
+                f"({n} examples)"
             )
 
 

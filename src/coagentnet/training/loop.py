@@ -222,6 +222,12 @@ def _static_config(cfg: Config) -> Config:
     return cfg.replace(**{k: getattr(Config, k) for k in POPULATION_SCALARS})
 
 
+def config_data(cfg: Config):
+    """The fixed data set ``cfg`` trains on, loaded once per process (a check before training,
+    such as ``sweeps.plan.check_configs``, and the training then share one load)."""
+    return _load(cfg.dataset, cfg.data_dir, cfg.split_seed, cfg.normalize, cfg.input_range)
+
+
 @functools.lru_cache(maxsize=8)
 def _load(name: str, data_dir: str | None, split_seed: int, normalize: bool, input_range: str):
     from coagentnet.data import load_dataset
@@ -299,7 +305,7 @@ def train_population(
     if cfg.pretrain_epochs > 0:
         raise ConfigError("pretrain_epochs: train with training.run.run_population, not the loop")
     if data is None and not cfg.is_stream:
-        data = _load(cfg.dataset, cfg.data_dir, cfg.split_seed, cfg.normalize, cfg.input_range)
+        data = config_data(cfg)
     trainer = _trainer(_static_config(cfg), data)
     hyper, keys, layout = population_setup(configs, seeds)
     P = len(configs)
