@@ -209,3 +209,37 @@ def test_member_tiles_are_measured_side_by_side(capsys):
         _check_row(row, steps=row["steps"], repeats=row["repeats"])
         # each tile's coagent row is compared with backprop at the same tile
         assert row["vs_backprop"] > 0
+
+
+def test_the_json_report_is_rewritten_after_every_measurement():
+    """A run cut short (a GPU lease's time limit) keeps every measurement made so far."""
+    from coagentnet.bench import harness
+
+    reports = []
+    plan = harness.Plan(["correlated-1x50"], [1, 2], steps=5, repeats=1, inline=True)
+    final = harness.run(plan, partial=reports.append)
+    assert [len(r["results"]) for r in reports] == [2, 4]
+    assert reports[-1]["results"] == final["results"]
+
+
+def test_whole_workloads_record_each_population_as_it_finishes(tmp_path):
+    """``python -m bench.workloads``: the stream's populations trained whole and timed."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    argv = ["stream", "--out", str(tmp_path), "--means", "2", "--batches", "10", "--seeds", "2"]
+    argv += ["--only", "d=0.0"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.workloads", *argv], cwd=root, capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads((tmp_path / "stream.json").read_text())
+    pops = report["populations"]
+    assert [p["population"] for p in pops] == ["d=0.0 backprop", "d=0.0 reinforce"]
+    for p in pops:
+        assert p["P"] == 2 and p["updates_per_member"] == 20 and p["evaluations"] == 3
+        assert p["diverged"] == 0 and p["steady_us_per_network_update"] > 0
+        assert 0 < p["first_evaluation_s"] <= p["last_evaluation_s"] <= p["wall_s"]
+    assert report["device"]["platform"] == "cpu"

@@ -3,8 +3,10 @@ unless inline), the machine it ran on, and the JSON-ready report."""
 
 from __future__ import annotations
 
+import functools
 import os
 import platform as host_platform
+import subprocess
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -40,8 +42,16 @@ class Plan:
         ]
 
 
-def run(plan: Plan, progress: Callable[[dict], None] | None = None) -> dict:
-    """Run every measurement of ``plan``; returns the JSON-ready report."""
+def run(
+    plan: Plan,
+    progress: Callable[[dict], None] | None = None,
+    partial: Callable[[dict], None] | None = None,
+) -> dict:
+    """Run every measurement of ``plan``; returns the JSON-ready report.
+
+    ``partial(report)`` gets the report of the rows measured so far after each measurement,
+    so that a run cut short (a time limit on a lent GPU) keeps what it measured.
+    """
     started = time.time()
     load_before = _loadavg()
     rows = []
@@ -60,6 +70,12 @@ def run(plan: Plan, progress: Callable[[dict], None] | None = None) -> dict:
         if progress is not None:
             for row in pair:
                 progress(row)
+        if partial is not None:
+            partial(_report(plan, list(rows), started, load_before))
+    return _report(plan, rows, started, load_before)
+
+
+def _report(plan: Plan, rows: list[dict], started: float, load_before) -> dict:
     add_ratios(rows)
     return {
         "machine": machine_info(plan.device),
@@ -115,7 +131,21 @@ def machine_info(device: str) -> dict:
         "os": host_platform.platform(),
         "device": device,
     }
+    if device == "gpu":
+        info["accelerator"] = _nvidia_smi()
     return info
+
+
+@functools.cache
+def _nvidia_smi() -> str:
+    """Name, memory and driver of the GPUs, asked of ``nvidia-smi`` (not of JAX, so that this
+    process does not initialise, and preallocate, the GPU the workers measure on)."""
+    query = ["nvidia-smi", "--query-gpu=name,memory.total,driver_version", "--format=csv,noheader"]
+    try:
+        out = subprocess.run(query, capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return "unknown (nvidia-smi failed)"
+    return "; ".join(line.strip() for line in out.splitlines() if line.strip()) or "unknown"
 
 
 def _cpu_model() -> str:

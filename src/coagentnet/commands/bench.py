@@ -179,13 +179,23 @@ def run(args: argparse.Namespace) -> int:
             flush=True,
         )
 
-    report = harness.run(plan, progress=progress)
+    keep = None
+    if args.json not in (None, "-"):  # rewritten after every measurement: a cut run keeps them
+        keep = lambda report: _write_json(report, args.json)  # noqa: E731
+    report = harness.run(plan, progress=progress, partial=keep)
     if args.json == "-":
         print(json.dumps(report, indent=1))
         return 0
     print(table.table(report))
     if args.json is not None:
-        with open(args.json, "w") as f:
-            json.dump(report, f, indent=1)
+        _write_json(report, args.json)
         print(f"wrote {args.json}", file=sys.stderr)
     return 0
+
+
+def _write_json(report: dict, path: str) -> None:
+    """``report`` as JSON at ``path``, written whole or not at all (temp file, then rename)."""
+    tmp = f"{path}.tmp"
+    with open(tmp, "w") as f:
+        json.dump(report, f, indent=1)
+    os.replace(tmp, path)
