@@ -139,3 +139,36 @@ def test_cli_export_and_report_records(tmp_path, monkeypatch, capsys):
     assert len(pngs) == 2 and pngs[0].endswith("-accuracy.png")
     assert main(["report", "--records", str(tmp_path / "nothing")]) != 0
     assert "no such folder" in capsys.readouterr().err
+
+
+def test_resume_check_names_orphaned_checkpoints(tmp_path, capsys):
+    """scripts/protocol_populations.py: with REINFORCE complete, 3 workers split the
+    actor_critic group (its checkpoint would be orphaned: exit 1); 2 workers keep it whole."""
+    import importlib.util
+
+    from coagentnet.training.checkpoint import checkpoint_dir, population_name
+
+    spec = importlib.util.spec_from_file_location(
+        "protocol_populations", SWEEP.parents[2] / "scripts" / "protocol_populations.py"
+    )
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    sweep = sweepfile.load(SWEEP, preset="locked")
+    store_path = tmp_path / "claim2-locked.sqlite"
+    with Store(store_path) as store:
+        store.add_runs(sweep.runs)
+        for run in sweep.runs:
+            if run.config.rule == "reinforce":
+                store.finish(
+                    run, RunResult(run.config, run.seed, False, [(1, "test", "x", None, 0.5)], {})
+                )
+    folder = checkpoint_dir(store_path)
+    folder.mkdir()
+    for rule in ("actor_critic", "off_policy"):  # the batch's populations: 5 runs per rule
+        ids = [r.id for r in sweep.runs if r.config.rule == rule]
+        (folder / f"{population_name(ids)}.npz").write_bytes(b"")
+    args = [str(SWEEP), "locked", str(store_path)]
+    assert script.main([*args, "2"]) == 0
+    assert capsys.readouterr().out.count("found") == 2
+    assert script.main([*args, "3"]) == 1
+    assert "NONE" in capsys.readouterr().out
