@@ -5,6 +5,11 @@ FILE is a sweep file (its runs, from its store) or a store (.sqlite) alone (ever
 Writes two files: ``<out>`` with the metrics in long format (one row per run, step, split,
 metric, layer; config fields as columns) and ``<out stem>.runs<suffix>`` with one row per run
 (status, timings, versions, config fields, ``final/<split>/<metric>`` values).
+
+With ``--records DIR`` it writes instead one compact record per complete run into DIR
+(``<run id>.json`` and ``<run id>.metrics.csv.gz``, see :mod:`coagentnet.sweeps.records`):
+small files meant to be committed, from which ``coagentnet report --records DIR`` rebuilds
+the claim-2 rows and figures without the store.
 """
 
 from __future__ import annotations
@@ -21,6 +26,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("--format", choices=("csv", "parquet"), default="csv")
     p.add_argument("--store", help="results database (default: results/<sweep name>.sqlite)")
     p.add_argument("--out", help="metrics file (default: the store's path, new suffix)")
+    p.add_argument(
+        "--records", metavar="DIR", help="write one compact record per complete run into DIR"
+    )
 
 
 def run(args) -> int:
@@ -36,6 +44,8 @@ def run(args) -> int:
         path = store_option(args.store, sweep.name)
     if not path.exists():
         raise UsageError(f"no results: {path} does not exist (run 'coagentnet sweep' first)")
+    if args.records:
+        return _records(path, sweep, Path(args.records))
     suffix = "." + args.format
     if args.format == "parquet":
         try:
@@ -60,4 +70,19 @@ def run(args) -> int:
     write(metrics, out)
     write(runs, runs_out)
     print(f"wrote {out} ({len(metrics)} metric rows) and {runs_out} ({len(runs)} runs)")
+    return 0
+
+
+def _records(path: Path, sweep, out: Path) -> int:
+    """``--records DIR``: the complete runs' records (of the sweep's runs if a sweep file was
+    given, else of every run in the store)."""
+    from coagentnet.commands.common import UsageError, open_store
+    from coagentnet.sweeps.records import write_records
+    from coagentnet.validate import output_folder
+
+    out = output_folder(out, "--records", UsageError)
+    with open_store(path, readonly=True) as store:
+        ids = None if sweep is None else [r.id for r in sweep.runs]
+        written = write_records(store, out, ids)
+    print(f"wrote {len(written)} run records to {out}")
     return 0

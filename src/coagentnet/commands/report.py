@@ -4,6 +4,12 @@ STORE is one results database (``.sqlite``) or a folder searched for them (e.g. 
 of ``coagentnet reproduce``). Stores made by ``reproduce`` carry their study, so their
 figures are the study's; any other store (``coagentnet sweep``) gets learning curves at the
 selected settings and, if the learning rate varies, a sensitivity curve.
+
+``coagentnet report --records DIR`` reads committed run records instead (``coagentnet export
+STORE --records DIR``) and writes the claim-2 rows of RESULTS.md (``claim2.md``: per arm,
+each rule's final test accuracy mean [95% t interval], n, and the verdict for "off_policy
+beats actor_critic and REINFORCE") and per arm the test accuracy and per-layer entropy and
+on-fraction curves, into ``--out`` (default: DIR/report); the table is also printed.
 """
 
 from __future__ import annotations
@@ -17,7 +23,10 @@ def add_parser(subparsers) -> None:
     p = subparsers.add_parser(
         "report", help="remake figures and the HTML report from stores", description=__doc__
     )
-    p.add_argument("store", help="a results store (.sqlite) or a folder of them")
+    p.add_argument("store", nargs="?", help="a results store (.sqlite) or a folder of them")
+    p.add_argument(
+        "--records", metavar="DIR", help="claim-2 rows and figures from committed run records"
+    )
     p.add_argument("--out", help="where report.html goes (default: the folder, or the store's)")
     p.add_argument("--title", help="report title")
 
@@ -28,6 +37,10 @@ def run(args) -> int:
     from coagentnet.reproduce.runner import read_meta
     from coagentnet.validate import output_folder, read_timings
 
+    if (args.store is None) == (args.records is None):
+        raise UsageError("give a store (or folder of stores), or --records DIR, not both")
+    if args.records:
+        return _records(args)
     src = Path(args.store)
     if src.is_dir():
         stores = sorted(p for p in src.rglob("*.sqlite"))
@@ -57,3 +70,35 @@ def run(args) -> int:
     path, _ = build_report(stores, out, command=command, title=title, timings=timings)
     print(f"report: {path}", file=sys.stderr)
     return 0
+
+
+def _records(args) -> int:
+    """``--records DIR``: claim2.md and the claim-2 figures from records alone."""
+    from coagentnet.analysis.claim2 import claim2_rows, markdown
+    from coagentnet.analysis.claim2_figures import arm_figures
+    from coagentnet.commands.common import UsageError
+    from coagentnet.sweeps.records import Records, RecordsError
+    from coagentnet.validate import output_folder
+
+    try:
+        source = Records(args.records)
+    except RecordsError as err:
+        raise UsageError(str(err)) from None
+    out = output_folder(args.out or Path(args.records) / "report", "--out", UsageError)
+    rows = claim2_rows(source)
+    if not rows:
+        raise UsageError(f"records {args.records}: no complete runs of {', '.join(_rules())}")
+    table = markdown(rows)
+    command = "coagentnet report --records " + shlex.quote(str(args.records))
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "claim2.md").write_text(f"<!-- made by: {command} -->\n{table}")
+    figures = arm_figures(source, out)
+    print(table, end="")
+    print(f"report: {out / 'claim2.md'} and {len(figures)} figure files", file=sys.stderr)
+    return 0
+
+
+def _rules() -> tuple[str, ...]:
+    from coagentnet.analysis.claim2 import RULES
+
+    return RULES
