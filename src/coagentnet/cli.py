@@ -27,10 +27,10 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     """Errors that are the user's: one line on stderr, exit code 2."""
     from coagentnet.commands.common import UsageError
     from coagentnet.data import DataError
-    from coagentnet.errors import ConfigError
+    from coagentnet.errors import ConfigError, OutputError
     from coagentnet.sweeps.store import StoreError
 
-    return (ConfigError, DataError, StoreError, UsageError)
+    return (ConfigError, DataError, OutputError, StoreError, UsageError)
 
 
 class _Parser(argparse.ArgumentParser):
