@@ -47,6 +47,7 @@ from __future__ import annotations
 import difflib
 import itertools
 import re
+import reprlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,7 +55,7 @@ import yaml
 
 from coagentnet.config import Config, ConfigError, accepts, check_critic_options, field_kinds
 from coagentnet.sweeps.plan import Run, make_run
-from coagentnet.sweeps.yaml_loader import SweepLoader
+from coagentnet.sweeps.yaml_loader import MAX_BYTES, SweepLoader, read_text
 from coagentnet.validate import MAX_RUNS, MAX_SEED
 
 TOP_KEYS = ("name", "description", "base", "grid", "seeds", "population", "presets")
@@ -90,13 +91,17 @@ def read(path: str | Path) -> object:
     :class:`SweepError`."""
     path = Path(path)
     try:
-        text = path.read_text()
+        text = read_text(path, MAX_BYTES).decode("utf-8")
     except OSError as err:
         raise SweepError(f"{path}: cannot read sweep file ({err.strerror or err})") from None
     except UnicodeDecodeError as err:  # a PNG, a binary
         raise SweepError(f"{path}: not a text (YAML) file (byte {err.start})") from None
+    except ValueError as err:  # not a regular file, or too large
+        raise SweepError(f"{path}: {err}") from None
     try:
         data = yaml.load(text, Loader=SweepLoader)
+    except RecursionError:
+        raise SweepError(f"{path}: invalid YAML: nested too deeply") from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
@@ -383,7 +388,10 @@ def _unknown(path: str, key: str, allowed: tuple, seed_hint: bool = False) -> st
 
 
 def _show(value: object) -> str:
-    text = repr(value)
+    # reprlib: bounded work and size whatever the value (aliases can make it huge).
+    short = reprlib.Repr()
+    short.maxlevel, short.maxlist, short.maxdict, short.maxstring = 3, 4, 4, 40
+    text = short.repr(value)
     return f"{type(value).__name__} {text if len(text) <= 40 else text[:37] + '...'}"
 
 
