@@ -26,6 +26,15 @@ def _as_arrays(name: str, x, y, task: str | None):
     y = np.asarray(y)
     if x.ndim != 2:
         raise DataError(f"data set {name}: x must be 2-D [N, D], got shape {x.shape}")
+    if y.ndim == 0 or len(y) != len(x):
+        raise DataError(
+            f"data set {name}: x has {len(x)} rows but y has {y.shape[0] if y.ndim else 0}"
+        )
+    for label, a in (("x", x), ("y", y)):
+        if not (np.issubdtype(a.dtype, np.number) or a.dtype == bool):
+            raise DataError(f"data set {name}: {label} must be numbers, got dtype {a.dtype}")
+        if not np.all(np.isfinite(a)):
+            raise DataError(f"data set {name}: {label} holds NaN or infinite values")
     if task is None:
         task = "classification" if np.issubdtype(y.dtype, np.integer) else "regression"
     x = x.astype(np.float32)

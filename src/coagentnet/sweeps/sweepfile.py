@@ -47,15 +47,16 @@ from __future__ import annotations
 import difflib
 import itertools
 import re
-import reprlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
 from coagentnet.config import Config, ConfigError, accepts, check_critic_options, field_kinds
+from coagentnet.option_needs import check_unused_options
 from coagentnet.sweeps.plan import Run, make_run
 from coagentnet.sweeps.yaml_loader import MAX_BYTES, SweepLoader, read_text
+from coagentnet.sweeps.yaml_loader import show as _show
 from coagentnet.validate import MAX_RUNS, MAX_SEED
 
 TOP_KEYS = ("name", "description", "base", "grid", "seeds", "population", "presets")
@@ -186,6 +187,8 @@ def parse(data: object, default_name: str = "sweep", preset: str | None = None) 
                 points += 1
                 run = make_run(config, seed)
                 runs.setdefault(run.id, run)
+    given = {n: f"base.{n}" for n in base} | {n: f"{p}.{n}" for p, axes in grids for n in axes}
+    check_unused_options([r.config for r in runs.values()], given)
     return Sweep(name, tuple(runs.values()), max_size, memory_mb, duplicates=points - len(runs))
 
 
@@ -385,14 +388,6 @@ def _unknown(path: str, key: str, allowed: tuple, seed_hint: bool = False) -> st
     else:
         hint = f"; allowed: {', '.join(allowed)}"
     return f"{path}: unknown key{hint}"
-
-
-def _show(value: object) -> str:
-    # reprlib: bounded work and size whatever the value (aliases can make it huge).
-    short = reprlib.Repr()
-    short.maxlevel, short.maxlist, short.maxdict, short.maxstring = 3, 4, 4, 40
-    text = short.repr(value)
-    return f"{type(value).__name__} {text if len(text) <= 40 else text[:37] + '...'}"
 
 
 __all__ = ["Sweep", "SweepError", "load", "parse", "read", "apply_preset", "preset_names"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+import reprlib
 import stat
 from pathlib import Path
 
@@ -97,3 +98,12 @@ def _expanded(node, sizes: dict) -> int:
 
 SweepLoader.construct_mapping = _unique_keys
 SweepLoader.get_single_node = _single_node
+
+
+def show(value: object) -> str:
+    """A value for an error message: its type and a short repr."""
+    # reprlib: bounded work and size whatever the value (aliases can make it huge).
+    short = reprlib.Repr()
+    short.maxlevel, short.maxlist, short.maxdict, short.maxstring = 3, 4, 4, 40
+    text = short.repr(value)
+    return f"{type(value).__name__} {text if len(text) <= 40 else text[:37] + '...'}"
