@@ -325,6 +325,12 @@ class Store:
         q = f"SELECT id FROM runs WHERE {TRUSTED_STATUS} IN ('done', 'diverged')"
         return {r[0] for r in self._read(q)}
 
+    def damaged(self) -> list[str]:
+        """Runs stored as complete whose ``final`` is unreadable or that have no metrics (they
+        count as pending, and a sweep runs them again)."""
+        q = f"SELECT id FROM runs WHERE status IN {COMPLETE} AND {TRUSTED_STATUS} != status"
+        return [r[0] for r in self._read(q)]
+
     def errors(self, ids: Iterable[str] | None = None) -> dict[str, str]:
         """Run id -> stored error text, for failed runs."""
         rows = self._read("SELECT id, error FROM runs WHERE status = 'failed'")
