@@ -36,6 +36,12 @@ BAD = {
     "short_y": (X, Y[:90], "100 rows but y has 90"),
     "long_y": (X[:90], Y, "90 rows but y has 100"),
     "string_x": (X.astype(str), Y, "must be numbers"),
+    # found by the fuzz test (test_fuzz_inputs): scikit-learn or NumPy errors before
+    "no_rows": (X[:0], Y[:0], "no rows or no columns"),
+    "no_columns": (X[:, :0], Y, "no rows or no columns"),
+    "negative_label": (X, np.where(np.arange(100) == 7, -1, Y), "must be >= 0"),
+    "too_few_rows": (X[:3], Y[:3], "too few to split"),
+    "lonely_class": (X[:10], np.array([0] * 9 + [1]), "cannot split it stratified"),
 }
 
 
