@@ -184,3 +184,15 @@ def test_store_deleted_mid_sweep_is_not_a_success(tmp_path, monkeypatch, capsys)
     err = capsys.readouterr().err
     assert code == 2 and "deleted or replaced" in err, err
     assert not (tmp_path / "gone").exists()  # checkpoints did not make the folder again
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["attempt to write a readonly database", "disk I/O error", "database or disk is full"],
+)
+def test_a_store_that_cannot_be_written_is_not_called_foreign(tmp_path, message):
+    """Audit 13: a read-only or full store was 'not a coagentnet results store'."""
+    from coagentnet.sweeps.store_schema import cannot_open
+
+    err = cannot_open(tmp_path / "s.sqlite", sqlite3.OperationalError(message))
+    assert "cannot write it" in str(err) and "not a coagentnet" not in str(err)
