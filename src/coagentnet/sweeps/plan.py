@@ -93,10 +93,11 @@ def default_memory_bytes() -> int:
         stats = jax.devices()[0].memory_stats() or {}
         if stats.get("bytes_limit"):
             return int(stats["bytes_limit"]) // 2
-    return _physical_bytes() // 4
+    return physical_bytes() // 4
 
 
-def _physical_bytes() -> int:
+def physical_bytes() -> int:
+    """This machine's memory in bytes (8 GiB if it cannot be read)."""
     try:
         return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (ValueError, OSError, AttributeError):
@@ -121,7 +122,7 @@ def check_fits(config: Config, memory_bytes: int | None = None) -> None:
     ``layers: 1000000``)."""
     from coagentnet.config import ConfigError
 
-    budget = _physical_bytes() if memory_bytes is None else memory_bytes
+    budget = physical_bytes() if memory_bytes is None else memory_bytes
     if config.layers > MAX_LAYERS:  # tracing and compiling that many layers takes minutes
         raise ConfigError(
             f"units/layers: one network of {config.layers} x {config.units} units has more "
