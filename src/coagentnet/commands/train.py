@@ -79,7 +79,7 @@ def add_parser(subparsers) -> None:
         "--store",
         help="record every run (curves included) in this results store, as 'sweep' does, so "
         "that 'report' and 'export' read it; runs already in it are not trained again "
-        "(default: nothing is saved)",
+        "(default: nothing is saved; final parameters are kept by 'sweep --save-params' only)",
     )
     p.add_argument(
         "--tensorboard",
