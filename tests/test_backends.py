@@ -29,7 +29,7 @@ TESTS = str(Path(__file__).parent)
 def _sweep(**base):
     return parse(
         {
-            "base": {"units": 8, "layers": 2, "epochs": 3, **base},
+            "base": {"units": 8, "layers": 2, "epochs": 3, "unit_type": "gaussian", **base},
             "grid": {"lr": [0.01, 0.02, 0.9], "unit_std": [1.0, 2.0]},
             "seeds": 3,
         }
@@ -207,7 +207,7 @@ def test_sweep_command_on_a_ray_address_matches_local(ray_cluster, tmp_path):
     """``coagentnet sweep --backend ray --address`` from another process, fake trainer."""
     sweep_file = tmp_path / "fake.yaml"
     sweep_file.write_text(
-        "base: {units: 8, layers: 2, epochs: 3}\n"
+        "base: {units: 8, layers: 2, epochs: 3, unit_type: gaussian}\n"
         "grid: {lr: [0.01, 0.02, 0.9], unit_std: [1.0, 2.0]}\nseeds: 3\n"
     )
     env = dict(os.environ, COAGENTNET_TRAINER=FAKE)

@@ -1,6 +1,7 @@
 """Checkpoints: a population interrupted mid-way resumes to bitwise the uninterrupted numbers;
 a checkpoint of another population, code version or a corrupt file is ignored, never trusted."""
 
+import io
 import json
 import random
 import signal
@@ -21,6 +22,7 @@ from coagentnet.training.checkpoint import (
     checkpoint_dir,
     population_key,
 )
+from coagentnet.training.checkpoint_file import MAGIC
 from coagentnet.training.run import run_population
 
 CFG = Config(dataset="digits", rule="off_policy", baseline="ema", layers=2, units=8,
@@ -80,10 +82,10 @@ def test_checkpoint_of_other_configs_or_corrupt_is_ignored_with_a_warning(tmp_pa
     warnings = []
     mine = Checkpointer(tmp_path, "pop", population_key(configs, seeds), warn=warnings.append)
     _same(_run(configs, seeds, mine)[0], reference[0])
-    assert len(warnings) == 1 and "ignored" in warnings[0] and "other configs" in warnings[0]
+    assert len(warnings) == 1 and "refused" in warnings[0] and "other configs" in warnings[0]
     mine.path.write_bytes(b"PK\x03\x04 not a zip file")
     _same(_run(configs, seeds, mine)[0], reference[0])
-    assert len(warnings) == 2 and "unreadable" in warnings[1]
+    assert len(warnings) == 2 and "not a coagentnet checkpoint" in warnings[1]
     mine.clear()
     assert not mine.path.exists()
 
@@ -113,7 +115,9 @@ def _chunks_saved(directory: Path) -> int:
     """Chunks done in the (one) checkpoint of ``directory``; 0 if none is readable yet."""
     for path in directory.glob("[!.]*.npz"):
         try:
-            with np.load(path) as data:
+            raw = path.read_bytes()
+            start = len(MAGIC) + 4 + int.from_bytes(raw[len(MAGIC) : len(MAGIC) + 4], "big")
+            with np.load(io.BytesIO(raw[start:])) as data:
                 return json.loads(str(data["meta"]))["chunks"]
         except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile):
             return 0  # a file still being written by the previous writer

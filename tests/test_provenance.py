@@ -55,3 +55,11 @@ def test_the_report_shows_the_provenance_of_a_store(tmp_path):
     for key in ("jaxlib", "optax", "git", "device_kind", "device_count"):
         assert f"{key} (training)" in shown, key
     assert shown["sweep file sha256"] == f"{digest[:16]} (s.yaml)"
+
+
+def test_environment_records_the_cpu():
+    """Issue 23: CPU results' bits depend on the CPU; every run records which it was."""
+    v = environment()["versions"]
+    for key in ("cpu_model", "cpu_isa", "cpu_caches", "cpu_count", "xla_flags"):
+        assert isinstance(v[key], str) and v[key], key
+    assert int(v["cpu_count"]) >= 1

@@ -57,7 +57,8 @@ def test_int_for_float_gives_the_same_run_id():
 def test_yaml_exponent_floats_and_name(tmp_path):
     path = tmp_path / "my-sweep.yaml"
     path.write_text(
-        "base:\n  lr: 1e-3\ngrid:\n  unit_std: [2e-1, .5]\npopulation:\n  max_size: 4\n"
+        "base:\n  lr: 1e-3\n  unit_type: gaussian\ngrid:\n  unit_std: [2e-1, .5]\n"
+        "population:\n  max_size: 4\n"
     )
     sweep = load(path)
     assert sweep.name == "my-sweep" and sweep.max_population == 4

@@ -27,10 +27,10 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     """Errors that are the user's: one line on stderr, exit code 2."""
     from coagentnet.commands.common import UsageError
     from coagentnet.data import DataError
-    from coagentnet.errors import ConfigError
+    from coagentnet.errors import ConfigError, OutputError
     from coagentnet.sweeps.store import StoreError
 
-    return (ConfigError, DataError, StoreError, UsageError)
+    return (ConfigError, DataError, OutputError, StoreError, UsageError)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -41,7 +41,17 @@ class _Parser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
 
     def error(self, message: str):  # one line, exit 2, like every other user error
-        self.exit(2, f"coagentnet {self.prog.split()[-1]}: error: {message}\n")
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+    def parse_args(self, args=None, namespace=None):
+        """As argparse's, but an unknown option is reported by the verb it was given to
+        (``coagentnet train: error: ...``), not by the top-level parser."""
+        args, extra = self.parse_known_args(args, namespace)
+        if extra:
+            verbs = getattr(self, "verbs", {})
+            parser = verbs.get(getattr(args, "verb", None), self)
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        return args
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=version)
     add_verbosity(parser)
     sub = parser.add_subparsers(dest="verb", parser_class=_Parser)
+    parser.verbs = sub.choices
     for name in VERBS:
         importlib.import_module(f"coagentnet.commands.{name}").add_parser(sub)
         add_verbosity(sub.choices[name], default=argparse.SUPPRESS)

@@ -154,10 +154,9 @@ def analysis_versions() -> dict[str, str]:
 
 
 def write(path: str | Path, text: str) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
+    from coagentnet.atomic import write_text
+
+    return write_text(path, text, option="report")
 
 
 __all__ = ["Figure", "Table", "Section", "render", "analysis_versions", "write"]

@@ -179,12 +179,19 @@ def _finish(ax, xlabel: str, ylabel: str, title: str) -> None:
 
 def save(fig, stem: str | Path, *, dpi: int = 110) -> list[Path]:
     """Write ``<stem>.png`` and ``<stem>.svg``; close the figure; return both paths."""
+    from coagentnet.atomic import write_files
+
     stem = Path(stem)
-    stem.parent.mkdir(parents=True, exist_ok=True)
     paths = [stem.with_suffix(".png"), stem.with_suffix(".svg")]
-    fig.savefig(paths[0], dpi=dpi)
-    fig.savefig(paths[1])
-    plt.close(fig)
+
+    def draw(temps: list[Path]) -> None:  # atomic: a killed report leaves no half figure
+        fig.savefig(temps[0], dpi=dpi, format="png")
+        fig.savefig(temps[1], format="svg")
+
+    try:
+        write_files(paths, draw, option="figure")
+    finally:
+        plt.close(fig)
     return paths
 
 

@@ -68,6 +68,16 @@ def run(args) -> int:
     if given.get("dataset") == "correlated":
         given.setdefault("epochs", 1)  # the stream is one pass
     cfg = Config(**given)
+    from coagentnet.sweeps.plan import check_fits, physical_bytes
+    from coagentnet.training.memory import samples_bytes
+
+    check_fits(cfg)
+    budget, need = physical_bytes(), samples_bytes(cfg, args.samples + args.ref_rollouts)
+    if need > budget:
+        raise UsageError(
+            f"--samples: {args.samples} updates need about {need / 2**20:,.0f} MiB, more than "
+            f"the {budget / 2**20:,.0f} MiB of this machine"
+        )
     data = (
         None
         if cfg.is_stream

@@ -32,9 +32,10 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
+    from coagentnet.atomic import check_target
     from coagentnet.commands.common import UsageError, open_store, store_option
     from coagentnet.sweeps import sweepfile
-    from coagentnet.sweeps.export import export_tables, write_csv, write_parquet
+    from coagentnet.sweeps.export import export_tables, write_tables
     from coagentnet.validate import output_file, same_file
 
     if is_store_file(args.file):
@@ -63,12 +64,11 @@ def run(args) -> int:
         if any(same_file(target, p) for p in precious):
             raise UsageError(f"--out: {target} would overwrite the store or sweep file {path}")
         output_file(target, "--out", UsageError)
+        check_target(target, "--out")  # a link, a special file or another store: refused
     with open_store(path, readonly=True) as store:
         ids = list(store.statuses()) if sweep is None else [r.id for r in sweep.runs]
         runs, metrics = export_tables(store, ids)
-    write = write_parquet if args.format == "parquet" else write_csv
-    write(metrics, out)
-    write(runs, runs_out)
+    write_tables([(metrics, out), (runs, runs_out)], args.format)
     print(f"wrote {out} ({len(metrics)} metric rows) and {runs_out} ({len(runs)} runs)")
     return 0
 

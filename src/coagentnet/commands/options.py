@@ -115,20 +115,13 @@ def setup_logging(verbosity: int) -> None:
         log.addHandler(handler)
 
 
-#: The first bytes of every SQLite database file.
-_SQLITE_HEADER = b"SQLite format 3\x00"
-
-
 def is_store_file(path) -> bool:
     """Whether ``path`` is a results store (an SQLite file) rather than a sweep file, so that
-    ``status`` / ``export`` take either."""
+    ``status`` / ``export`` take either. Never blocks (a FIFO or device is not opened)."""
     from pathlib import Path
 
-    path = Path(path)
-    if path.suffix in (".sqlite", ".db"):
+    from coagentnet.atomic import is_sqlite
+
+    if Path(path).suffix in (".sqlite", ".db"):
         return True
-    try:
-        with path.open("rb") as f:
-            return f.read(len(_SQLITE_HEADER)) == _SQLITE_HEADER
-    except OSError:
-        return False
+    return is_sqlite(path)

@@ -67,7 +67,8 @@ def run(args) -> int:
     if made_by:
         command = "\n".join(sorted(made_by)) + "\n(report remade by: " + command + ")"
     title = args.title or f"coagentnet report: {src}"
-    path, _ = build_report(stores, out, command=command, title=title, timings=timings)
+    root = src if src.is_dir() else src.parent
+    path, _ = build_report(stores, out, command=command, title=title, timings=timings, root=root)
     print(f"report: {path}", file=sys.stderr)
     return 0
 

@@ -34,7 +34,8 @@ def run(args) -> int:
     with open_store(path, readonly=True) as store:
         counts = store.counts(ids)
         errors = store.errors(ids)
-    _print(sweep.name, len(ids), counts, errors, path)
+        damaged = [i for i in store.damaged() if i in set(ids)]
+    _print(sweep.name, len(ids), counts, errors, path, damaged)
     return 0
 
 
@@ -44,12 +45,12 @@ def _store_status(path: Path) -> int:
     if not path.exists():
         raise UsageError(f"no such store: {path}")
     with open_store(path, readonly=True) as store:
-        counts, errors = store.counts(), store.errors()
-    _print(path.stem, sum(counts.values()), counts, errors, path)
+        counts, errors, damaged = store.counts(), store.errors(), store.damaged()
+    _print(path.stem, sum(counts.values()), counts, errors, path, damaged)
     return 0
 
 
-def _print(name: str, total: int, counts: dict, errors: dict, path: Path) -> None:
+def _print(name: str, total: int, counts: dict, errors: dict, path: Path, damaged=()) -> None:
     from coagentnet.sweeps.store import STATUSES
 
     parts = ", ".join(f"{k} {counts[k]}" for k in STATUSES)
@@ -59,3 +60,10 @@ def _print(name: str, total: int, counts: dict, errors: dict, path: Path) -> Non
         print(f"  failed {run_id}: {last}")
     if len(errors) > _SHOW_ERRORS:
         print(f"  ... and {len(errors) - _SHOW_ERRORS} more failed runs")
+    for run_id in damaged[:_SHOW_ERRORS]:
+        print(
+            f"  damaged {run_id}: stored complete, but its 'final' is unreadable or it has no "
+            "metrics; counted pending (a sweep runs it again)"
+        )
+    if len(damaged) > _SHOW_ERRORS:
+        print(f"  ... and {len(damaged) - _SHOW_ERRORS} more damaged runs")

@@ -111,7 +111,11 @@ def run(args) -> int:
     _check_trainer(trainer, load=args.backend == "local")
     options, params_dir = train_options(store_path, args)
 
+    quiet = getattr(args, "verbosity", 0) < 0  # -q: only warnings and errors on stderr
+
     def announce(found) -> None:
+        if quiet:
+            return
         # One write per line (print writes the text and its newline apart): a Ctrl-C that
         # lands here must not glue "interrupted" to the end of this line.
         sys.stderr.write(
@@ -133,10 +137,16 @@ def run(args) -> int:
             options=options,
             params_dir=params_dir,
         )
-    sys.stderr.write(
-        f"sweep {sweep.name}: {summary.done} done, {summary.diverged} diverged, "
-        f"{summary.failed} failed, {summary.skipped} left to another sweep\n"
-    )
+    if not quiet or summary.failed:
+        sys.stderr.write(
+            f"sweep {sweep.name}: {summary.done} done, {summary.diverged} diverged, "
+            f"{summary.failed} failed, {summary.skipped} left to another sweep\n"
+        )
+    if params_dir is not None and summary.complete:
+        sys.stderr.write(
+            f"coagentnet: warning: {summary.complete} runs were already complete: their "
+            "parameters were not saved (only runs trained with --save-params keep them)\n"
+        )
     for error in dict.fromkeys(summary.errors):  # distinct errors, in order
         print(f"  error: {error}", file=sys.stderr)
     return 1 if summary.failed else 0

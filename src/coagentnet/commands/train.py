@@ -29,6 +29,7 @@ from coagentnet.config import (
     field_kinds,
     varying_fields,
 )
+from coagentnet.option_needs import NEEDS, check_unused_options
 from coagentnet.training.results import RunResult
 from coagentnet.validate import MAX_RUNS, check_seed_range
 from coagentnet.validate import seed as seed_type
@@ -78,7 +79,7 @@ def add_parser(subparsers) -> None:
         "--store",
         help="record every run (curves included) in this results store, as 'sweep' does, so "
         "that 'report' and 'export' read it; runs already in it are not trained again "
-        "(default: nothing is saved)",
+        "(default: nothing is saved; final parameters are kept by 'sweep --save-params' only)",
     )
     p.add_argument(
         "--tensorboard",
@@ -133,7 +134,14 @@ def configs_from_args(args) -> list[Config]:
         if not cfg.has_critics:  # critic options apply to the critic rules of a rule list
             cfg = Config(**{k: v for k, v in combo.items() if k not in CRITIC_OPTIONS})
         configs[cfg] = None
-    return list(configs)
+    # An option no configuration uses is refused; one that some use is left out of the rest
+    # (it would change nothing but their run ids).
+    check_unused_options(list(configs), {n: _option(n) for n in names})
+    used = {}
+    for cfg in configs:
+        unused = {n: getattr(Config(), n) for n in names if n in NEEDS and not NEEDS[n][1](cfg)}
+        used[cfg.replace(**unused) if unused else cfg] = None
+    return list(used)
 
 
 def _label(cfg: Config, varying: list[str]) -> str:

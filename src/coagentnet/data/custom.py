@@ -26,12 +26,25 @@ def _as_arrays(name: str, x, y, task: str | None):
     y = np.asarray(y)
     if x.ndim != 2:
         raise DataError(f"data set {name}: x must be 2-D [N, D], got shape {x.shape}")
+    if y.ndim == 0 or len(y) != len(x):
+        raise DataError(
+            f"data set {name}: x has {len(x)} rows but y has {y.shape[0] if y.ndim else 0}"
+        )
+    if x.shape[1] == 0 or x.shape[0] == 0:
+        raise DataError(f"data set {name}: x has no rows or no columns, shape {x.shape}")
+    for label, a in (("x", x), ("y", y)):
+        if not (np.issubdtype(a.dtype, np.number) or a.dtype == bool):
+            raise DataError(f"data set {name}: {label} must be numbers, got dtype {a.dtype}")
+        if not np.all(np.isfinite(a)):
+            raise DataError(f"data set {name}: {label} holds NaN or infinite values")
     if task is None:
         task = "classification" if np.issubdtype(y.dtype, np.integer) else "regression"
     x = x.astype(np.float32)
     if task == "classification":
         if y.ndim != 1 or not np.all(np.asarray(y) == np.round(y)):
             raise DataError(f"data set {name}: class labels must be integers [N], got {y.shape}")
+        if y.size and y.min() < 0:
+            raise DataError(f"data set {name}: class labels must be >= 0, got {int(y.min())}")
         y = y.astype(np.int32)
     else:
         y = y.astype(np.float32).reshape(len(y), -1)
@@ -75,6 +88,8 @@ def register_dataset(
         xv, yv, _ = _as_arrays(name, x_val, y_val, task)
         xt, yt, _ = _as_arrays(name, x_test, y_test, task)
         splits = (x, y, xv, yv, xt, yt)
+        if min(len(y), len(yv), len(yt)) == 0:
+            raise DataError(f"data set {name}: every split needs at least one row")
     labels = [y] + ([splits[3], splits[5]] if splits else [])
     if task == "classification":
         classes = num_classes or int(max(int(a.max()) for a in labels if a.size)) + 1
@@ -91,7 +106,15 @@ def register_dataset(
         return task, classes, (x[tr], y[tr], x[va], y[va], x[te], y[te])
 
     # Build it once with the default split: the Dataset checks run now.
-    probe = datasets.Dataset(name, task, *load(None, 0, False)[2], classes)
+    if splits is None and len(y) < 5:
+        raise DataError(f"data set {name}: {len(y)} rows are too few to split 60/20/20")
+    try:
+        probe = datasets.Dataset(name, task, *load(None, 0, False)[2], classes)
+    except ValueError as err:  # scikit-learn's stratified split: a class with one member
+        if isinstance(err, DataError):
+            raise
+        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise DataError(f"data set {name}: cannot split it stratified ({reason})") from None
     rows = len(y) + (len(splits[1]) + len(splits[3]) if splits else 0)
     datasets.add_loader(name, load, (task, probe.in_dim, probe.out_dim, rows))
     _REGISTERED.add(name)

@@ -15,11 +15,12 @@ from coagentnet.analysis import frames as analysis
 from coagentnet.analysis import html, plots
 from coagentnet.analysis.figures import Fig, draw
 from coagentnet.analysis.frames import Protocol
+from coagentnet.atomic import check_target, write_text
 from coagentnet.reproduce.runner import read_meta
 from coagentnet.reproduce.studies import STUDIES, Experiment, study
 from coagentnet.sweeps import sweepfile
 from coagentnet.sweeps.provenance import sweep_files
-from coagentnet.sweeps.store import Store
+from coagentnet.sweeps.store import Store, StoreError
 
 
 def _generic_experiment(name: str, frames: analysis.Frames) -> Experiment:
@@ -114,7 +115,13 @@ def _versions(path: Path) -> dict[str, str]:
     out: dict[str, set] = {}
     with Store(path, readonly=True) as store:
         for rec in store.runs():
-            for k, v in json.loads(rec["versions"] or "{}").items():
+            try:
+                recorded = json.loads(rec["versions"] or "{}")
+            except (TypeError, ValueError):
+                recorded = None
+            if not isinstance(recorded, dict):
+                raise StoreError(f"store {path}: damaged: run {rec['id']} has a bad 'versions'")
+            for k, v in recorded.items():
                 out.setdefault(f"{k} (training)", set()).add(v)
             if rec["device"]:
                 out.setdefault("device (training)", set()).add(rec["device"])
@@ -139,19 +146,29 @@ def build_report(
     command: str,
     title: str,
     timings: dict[str, float] | None = None,
+    root: Path | None = None,
 ) -> tuple[Path, dict]:
     """Figures, tables and ``report.html`` for the given stores, written under ``out``.
 
+    A store at ``root/<sub>/x.sqlite`` gets its figures in ``out/<sub>/figures`` and its
+    final table in ``out/<sub>/x-final.csv`` (``root`` defaults to ``out``: ``reproduce``
+    keeps them beside the stores); nothing is written outside ``out``, and every file is
+    written atomically (:mod:`coagentnet.atomic`).
+
     Returns the report's path and a summary (per study: the final table as records).
     """
+    root = out if root is None else root
+    for name in ("report.html", "summary.json", "summary.md"):  # refused before anything
+        check_target(out / name, "report")
     sections: list[html.Section] = []
     versions: dict[str, str] = {}
     summary: dict = {"studies": {}, "timings_s": timings or {}}
     order = {s.name: i for i, s in enumerate(STUDIES)}
     analysed = []
-    for path in stores:
-        analysed.append(analyse_store(path, path.parent / "figures"))
+    for path in stores:  # read first: a damaged store is refused before any file is written
         versions.update(_versions(path))
+    for path in stores:
+        analysed.append(analyse_store(path, _beside(path, root, out) / "figures"))
     analysed.sort(key=lambda a: (order.get(a.study, len(order)), a.experiment.file))
     current = None
     for a in analysed:
@@ -185,7 +202,11 @@ def build_report(
         sec = html.Section(a.experiment.title, paras, level=3)
         if not a.table.empty:
             sec.tables.append(html.Table("Final numbers", a.table))
-            a.table.to_csv(a.path.parent / f"{a.path.stem}-final.csv", index=False)
+            write_text(
+                _beside(a.path, root, out) / f"{a.path.stem}-final.csv",
+                a.table.to_csv(index=False),
+                option="report",
+            )
         else:
             sec.errors.append("No complete runs in this store yet.")
         sec.figures.extend(a.figures)
@@ -205,9 +226,17 @@ def build_report(
         intro.append(f"Total wall time of the runs: {timings['total']:.0f} s.")
     page = html.render(title, sections, command=command, versions=versions, intro=intro, base=out)
     path = html.write(out / "report.html", page)
-    (out / "summary.json").write_text(json.dumps(summary, indent=1, default=str))
-    (out / "summary.md").write_text(_markdown(summary))
+    write_text(out / "summary.json", json.dumps(summary, indent=1, default=str), option="report")
+    write_text(out / "summary.md", _markdown(summary), option="report")
     return path, summary
+
+
+def _beside(store: Path, root: Path, out: Path) -> Path:
+    """The folder under ``out`` that mirrors ``store``'s folder under ``root``."""
+    try:
+        return out / Path(store).parent.resolve().relative_to(Path(root).resolve())
+    except ValueError:
+        return out
 
 
 def _relative(path: Path, base: Path) -> str:
@@ -222,13 +251,13 @@ def _markdown(summary: dict) -> str:
     lines = []
     for st, exps in summary["studies"].items():
         for exp, info in exps.items():
-            lines.append(f"### {st} / {exp}\n")
+            lines.append(f"### {_md_text(st)} / {_md_text(exp)}\n")
             rows = info["table"]
             if not rows:
                 lines.append("(no complete runs)\n")
                 continue
             cols = list(rows[0])
-            lines.append("| " + " | ".join(cols) + " |")
+            lines.append("| " + " | ".join(_md_text(c) for c in cols) + " |")
             lines.append("|" + "---|" * len(cols))
             for r in rows:
                 lines.append("| " + " | ".join(_md_cell(r[c]) for c in cols) + " |")
@@ -240,4 +269,13 @@ def _md_cell(value) -> str:
     """A table cell for Markdown: floats to 4 significant digits, NaN as n/a."""
     if isinstance(value, float):
         return "n/a" if value != value else f"{value:.4g}"
-    return str(value)
+    return _md_text(value)
+
+
+def _md_text(value) -> str:
+    """Store-derived text for Markdown: HTML special characters escaped (a store's file name
+    may carry markup that Markdown viewers would render), table pipes and line breaks too."""
+    import html as _html
+
+    text = _html.escape(str(value), quote=False)
+    return text.replace("|", "\\|").replace("\r", " ").replace("\n", " ")

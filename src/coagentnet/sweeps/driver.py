@@ -8,6 +8,7 @@ left ``running`` taken again by the store's claim) behaves the same in both.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 
@@ -41,6 +42,10 @@ def run_missing(
     (checkpoints to resume a killed population mid-way; final parameters kept).
     """
     start = time.perf_counter()
+    if options is not None and options.checkpoints is not None and not options.checkpoints.secret:
+        # Checkpoints are signed with the store's secret: only this store's are trusted.
+        policy = dataclasses.replace(options.checkpoints, secret=store.checkpoint_secret())
+        options = dataclasses.replace(options, checkpoints=policy)
     ids = [r.id for r in sweep.runs]
     store.add_runs(sweep.runs)
     status = store.statuses(ids)
@@ -72,4 +77,5 @@ def run_missing(
                 bar.close()
     summary.add(done)
     summary.seconds = time.perf_counter() - start
+    store.check_present()  # a store deleted mid-sweep lost what was written: not a success
     return summary

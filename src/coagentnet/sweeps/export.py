@@ -45,12 +45,14 @@ def export_tables(store: Store, ids: list[str]) -> tuple[list[dict], list[dict]]
 
 
 def write_csv(rows: list[dict], path: Path) -> None:
-    """Rows of dicts to CSV (None as an empty cell); columns from the first row."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Rows of dicts to CSV (None or a missing key as an empty cell); columns in the order
+    they first appear (a store may hold runs of older configs with other fields). Writes in
+    place: :func:`write_tables` writes through temporary files."""
     with open(path, "w", newline="") as f:
         if not rows:
             return
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        columns = list(dict.fromkeys(k for row in rows for k in row))
+        writer = csv.DictWriter(f, fieldnames=columns, restval="")
         writer.writeheader()
         writer.writerows(rows)
 
@@ -60,5 +62,19 @@ def write_parquet(rows: list[dict], path: Path) -> None:
     import pandas as pd
     import pyarrow  # noqa: F401  (pandas would otherwise try fastparquet or fail obscurely)
 
-    path.parent.mkdir(parents=True, exist_ok=True)
     pd.DataFrame.from_records(rows).to_parquet(path, index=False)
+
+
+def write_tables(tables: list[tuple[list[dict], Path]], fmt: str, option: str = "--out") -> None:
+    """Write each (rows, path) as CSV or Parquet, all or nothing: through temporary files in
+    the same folders, renamed into place once every file is complete (:mod:`coagentnet.atomic`:
+    links, folders and SQLite files at a path are refused)."""
+    from coagentnet.atomic import write_files
+
+    write = write_parquet if fmt == "parquet" else write_csv
+
+    def fill(temps: list[Path]) -> None:
+        for (rows, _), tmp in zip(tables, temps, strict=True):
+            write(rows, tmp)
+
+    write_files([path for _, path in tables], fill, option=option)

@@ -93,10 +93,11 @@ def default_memory_bytes() -> int:
         stats = jax.devices()[0].memory_stats() or {}
         if stats.get("bytes_limit"):
             return int(stats["bytes_limit"]) // 2
-    return _physical_bytes() // 4
+    return physical_bytes() // 4
 
 
-def _physical_bytes() -> int:
+def physical_bytes() -> int:
+    """This machine's memory in bytes (8 GiB if it cannot be read)."""
     try:
         return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (ValueError, OSError, AttributeError):
@@ -121,7 +122,7 @@ def check_fits(config: Config, memory_bytes: int | None = None) -> None:
     ``layers: 1000000``)."""
     from coagentnet.config import ConfigError
 
-    budget = _physical_bytes() if memory_bytes is None else memory_bytes
+    budget = physical_bytes() if memory_bytes is None else memory_bytes
     if config.layers > MAX_LAYERS:  # tracing and compiling that many layers takes minutes
         raise ConfigError(
             f"units/layers: one network of {config.layers} x {config.units} units has more "
@@ -136,6 +137,39 @@ def check_fits(config: Config, memory_bytes: int | None = None) -> None:
         raise ConfigError(
             f"units/layers: one network of {config.layers} x {config.units} units needs about "
             f"{need / 2**20:,.0f} MiB, more than the {budget / 2**20:,.0f} MiB budget"
+        )
+    _check_extras(config, budget)
+
+
+def _check_extras(config: Config, budget: int) -> None:
+    """The memory knobs besides the network's size: leave-one-out samples, gradient
+    diagnostics, the member tile (a population is padded to whole tiles) and the stream."""
+    from coagentnet.config import ConfigError
+    from coagentnet.training.devices import MEMBER_TILE_ENV, member_tile
+    from coagentnet.training.memory import check_bytes
+    from coagentnet.validate import MAX_INT
+
+    if config.is_stream and config.num_means * config.batches_per_mean > MAX_INT:
+        raise ConfigError(
+            f"num_means/batches_per_mean: {config.num_means} x {config.batches_per_mean} "
+            f"updates exceed {MAX_INT}"
+        )
+    need = check_bytes(config)
+    if need > budget:
+        knob = "loo_samples" if config.baseline == "loo" else "grad_diagnostics"
+        raise ConfigError(
+            f"{knob}: one network needs about {need / 2**20:,.0f} MiB with it, more than the "
+            f"{budget / 2**20:,.0f} MiB budget"
+        )
+    try:
+        tile = member_tile()
+    except ValueError as err:
+        raise ConfigError(str(err)) from None
+    if tile > 1 and tile * member_bytes(config) > budget:
+        raise ConfigError(
+            f"{MEMBER_TILE_ENV}: {tile} members per step (populations are padded to whole "
+            f"tiles) need about {tile * member_bytes(config) / 2**20:,.0f} MiB, more than the "
+            f"{budget / 2**20:,.0f} MiB budget"
         )
 
 

@@ -20,11 +20,12 @@ gone the run is pending again, and the next sweep takes it.
 from __future__ import annotations
 
 import json
+import logging
 import os
+import secrets
 import socket
 import sqlite3
 import time
-import urllib.parse
 import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -36,11 +37,15 @@ from coagentnet.sweeps.store_schema import (
     SCHEMA,
     SCHEMA_VERSION,
     STATUSES,
-    TABLES,
     TRUSTED_STATUS,
     StoreError,
     Transaction,
+    cannot_open,
+    check_schema,
+    file_identity,
     finite,
+    fold_wal,
+    open_readonly,
     owner_alive,
     process_start,
     store_error,
@@ -61,7 +66,7 @@ class Store:
         self.readonly = readonly
         try:
             if readonly:
-                self._db = self._open_readonly()
+                self._db = open_readonly(self.path)
             else:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 created = not self.path.exists()
@@ -76,29 +81,12 @@ class Store:
                     raise
             self._check_schema()
         except sqlite3.Error as err:
-            raise StoreError(f"store {self.path}: not a coagentnet results store ({err})") from None
+            raise cannot_open(self.path, err) from None
+        self._identity = file_identity(self.path)
         pid = os.getpid()
         # Unique per Store object: a recycled pid or a second Store in this process differs.
         start = process_start(pid) or ""
         self.owner = f"{socket.gethostname()}/{pid}/{start}/{uuid.uuid4().hex}"
-
-    def _open_readonly(self) -> sqlite3.Connection:
-        if not self.path.is_file():
-            raise FileNotFoundError(self.path)
-        # A URI path is percent-encoded: a raw '#', '?' or '%' in a folder name would end the
-        # path early (and then open, or even create, some other file).
-        uri = "file:" + urllib.parse.quote(str(self.path.absolute()))
-        try:
-            db = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=30)
-            db.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        except sqlite3.OperationalError:
-            # A WAL store in a folder we may not write: the reader cannot make the -shm file.
-            # Nothing can be writing it either (no one can make a -wal there), so read it as
-            # an immutable file.
-            db = sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, timeout=30)
-        db.isolation_level = None  # autocommit: transactions are opened explicitly
-        db.execute("PRAGMA busy_timeout = 30000")
-        return db
 
     def _setup(self) -> None:
         """WAL mode and the schema, in one transaction: a reader never sees half a store,
@@ -134,28 +122,7 @@ class Store:
         self._db.execute("COMMIT")
 
     def _check_schema(self) -> None:
-        where = f"store {self.path}"
-        for attempt in range(50):
-            tables = {
-                name: {c[1] for c in self._db.execute(f"PRAGMA table_info({name})")}
-                for (name,) in self._db.execute("SELECT name FROM sqlite_master WHERE type='table'")
-            }
-            if tables or attempt == 49:
-                break
-            time.sleep(0.05)  # a sweep may have just created the file and be writing the schema
-        if "meta" not in tables:
-            raise StoreError(f"{where}: not a coagentnet results store (no meta table)")
-        for name, columns in TABLES.items():
-            missing = columns - tables.get(name, set())
-            if missing:
-                what = "table" if name not in tables else f"columns {', '.join(sorted(missing))}"
-                raise StoreError(f"{where}: damaged: {what} missing from {name!r}")
-        row = self._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-        version = row[0] if row is not None else None
-        if not (isinstance(version, str | int) and str(version).isdigit()):
-            raise StoreError(f"{where}: damaged: schema_version is {version!r}, not an integer")
-        if int(version) > SCHEMA_VERSION:
-            raise StoreError(f"{where}: unknown store schema {version!r} (newer coagentnet?)")
+        check_schema(self._db, self.path)
 
     def _read(self, sql: str, params: tuple | list = ()) -> list:
         """All rows of a query; a damaged file is a one-line StoreError naming the store."""
@@ -165,16 +132,37 @@ class Store:
             raise store_error(self.path, err) from None
 
     def close(self) -> None:
-        if not self.readonly:
+        if not self.readonly and self._identity is not None:
             # Copy the WAL into the main file now: a reader still open would otherwise keep
             # the results in the -wal file alone, and a copy of the .sqlite file would lose
-            # them. Best effort, and short: a reader mid-query must not hold up the exit.
-            try:
-                self._db.execute("PRAGMA busy_timeout = 2000")
-                self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            except sqlite3.Error:
-                pass
+            # them. Short (a reader must not hold up the exit), so it may fail: then say so.
+            warning = fold_wal(self._db, self.path) if self.present() else None
+            if warning:
+                logging.getLogger("coagentnet.store").warning(warning)
         self._db.close()
+
+    def present(self) -> bool:
+        """Whether the store's path still names the file this object has open."""
+        return self._identity is not None and file_identity(self.path) == self._identity
+
+    def check_present(self) -> None:
+        """Raise StoreError if the store's file was deleted or replaced since it was opened
+        (whatever is written to it from then on is lost)."""
+        if not self.present():
+            raise StoreError(
+                f"store {self.path}: deleted or replaced while in use; results written since "
+                "then were not saved (run the sweep again)"
+            )
+
+    def checkpoint_secret(self) -> str:
+        """This store's random key for checkpoint HMACs (made on first use, kept in ``meta``):
+        a checkpoint is trusted only if it was written for a run of this very store."""
+        with self._transaction():
+            self._db.execute(
+                "INSERT OR IGNORE INTO meta VALUES ('checkpoint_secret', ?)",
+                (secrets.token_hex(32),),
+            )
+        return str(self.get_meta("checkpoint_secret"))
 
     def __enter__(self) -> Store:
         return self
@@ -247,6 +235,7 @@ class Store:
         metrics are never overwritten.
         """
         env = env or {}
+        self.check_present()
         rows = [
             (run.id, int(step), split, metric, None if layer is None else int(layer), float(value))
             for step, split, metric, layer, value in result.metrics
@@ -298,8 +287,8 @@ class Store:
         """Store a free-form note in the ``meta`` table (``coagentnet reproduce`` records which
         study, figure and preset made the store, and the command, so that ``coagentnet
         report`` can remake the report from the store alone)."""
-        if key == "schema_version":
-            raise ValueError("meta key 'schema_version' is reserved")
+        if key in ("schema_version", "checkpoint_secret"):
+            raise ValueError(f"meta key {key!r} is reserved")
         with self._transaction():
             self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, str(value)))
 
@@ -335,6 +324,12 @@ class Store:
     def complete_ids(self) -> set[str]:
         q = f"SELECT id FROM runs WHERE {TRUSTED_STATUS} IN ('done', 'diverged')"
         return {r[0] for r in self._read(q)}
+
+    def damaged(self) -> list[str]:
+        """Runs stored as complete whose ``final`` is unreadable or that have no metrics (they
+        count as pending, and a sweep runs them again)."""
+        q = f"SELECT id FROM runs WHERE status IN {COMPLETE} AND {TRUSTED_STATUS} != status"
+        return [r[0] for r in self._read(q)]
 
     def errors(self, ids: Iterable[str] | None = None) -> dict[str, str]:
         """Run id -> stored error text, for failed runs."""
@@ -388,7 +383,6 @@ class Store:
                     yield row
         except sqlite3.Error as err:
             raise store_error(self.path, err) from None
-
 
 
 __all__ = [

@@ -11,6 +11,8 @@ import math
 import os
 import socket
 import sqlite3
+import time
+import urllib.parse
 from pathlib import Path
 
 SCHEMA_VERSION = 1
@@ -30,6 +32,7 @@ TRUSTED_STATUS = (  # (json_type raises on malformed JSON: only asked once json_
     "OR NOT EXISTS (SELECT 1 FROM metrics WHERE run = runs.id)) "
     "THEN 'pending' ELSE status END"
 )
+
 
 def finite(value) -> float | None:
     """A final value as stored: NaN and inf become JSON null (``json.dumps`` would write
@@ -100,6 +103,90 @@ def store_error(path: Path, err: sqlite3.Error) -> StoreError:
     if "full" in text:
         text += "; runs finished before this are intact, and a later sweep resumes"
     return StoreError(f"store {path}: {text}")
+
+
+def cannot_open(path: Path, err: sqlite3.Error) -> StoreError:
+    """The error of a store that did not open: a read-only or full file system is said as
+    such, not as "not a coagentnet results store"."""
+    text = str(err)
+    if any(w in text for w in ("readonly", "read-only", "disk I/O", "full", "unable to open")):
+        return StoreError(f"store {path}: cannot write it ({text})")
+    return StoreError(f"store {path}: not a coagentnet results store ({text})")
+
+
+def file_identity(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of the file at ``path``, None if there is none."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+def fold_wal(db: sqlite3.Connection, path: Path) -> str | None:
+    """Copy the WAL into the main file (``wal_checkpoint(TRUNCATE)``, waiting at most 2 s for
+    readers); return a warning if frames are left only in ``<path>-wal`` (a reader held a
+    transaction), else None."""
+    try:
+        db.execute("PRAGMA busy_timeout = 2000")
+        row = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    except sqlite3.Error as err:
+        row, reason = None, str(err)
+    else:
+        reason = "a reader holds it open"
+    if row is not None and row[0] == 0 and (row[1] <= 0 or row[2] >= row[1]):
+        return None
+    return (
+        f"store {path}: the latest results are still only in {path}-wal ({reason}); copying "
+        f"{path.name} alone would lose them: copy the -wal file with it, or use "
+        f"'sqlite3 {path} .backup COPY.sqlite' (the next write folds them in)"
+    )
+
+
+def open_readonly(path: Path) -> sqlite3.Connection:
+    """A read-only connection to an existing store file (autocommit)."""
+    if not path.is_file():
+        raise FileNotFoundError(path)
+    # A URI path is percent-encoded: a raw '#', '?' or '%' in a folder name would end the
+    # path early (and then open, or even create, some other file).
+    uri = "file:" + urllib.parse.quote(str(path.absolute()))
+    try:
+        db = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=30)
+        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.OperationalError:
+        # A WAL store in a folder we may not write: the reader cannot make the -shm file.
+        # Nothing can be writing it either (no one can make a -wal there), so read it as
+        # an immutable file.
+        db = sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, timeout=30)
+    db.isolation_level = None  # autocommit: transactions are opened explicitly
+    db.execute("PRAGMA busy_timeout = 30000")
+    return db
+
+
+def check_schema(db: sqlite3.Connection, path: Path) -> None:
+    """Raise StoreError unless ``db`` has a coagentnet store's tables and a known schema."""
+    where = f"store {path}"
+    for attempt in range(50):
+        tables = {
+            name: {c[1] for c in db.execute(f"PRAGMA table_info({name})")}
+            for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type='table'")
+        }
+        if tables or attempt == 49:
+            break
+        time.sleep(0.05)  # a sweep may have just created the file and be writing the schema
+    if "meta" not in tables:
+        raise StoreError(f"{where}: not a coagentnet results store (no meta table)")
+    for name, columns in TABLES.items():
+        missing = columns - tables.get(name, set())
+        if missing:
+            what = "table" if name not in tables else f"columns {', '.join(sorted(missing))}"
+            raise StoreError(f"{where}: damaged: {what} missing from {name!r}")
+    row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    version = row[0] if row is not None else None
+    if not (isinstance(version, str | int) and str(version).isdigit()):
+        raise StoreError(f"{where}: damaged: schema_version is {version!r}, not an integer")
+    if int(version) > SCHEMA_VERSION:
+        raise StoreError(f"{where}: unknown store schema {version!r} (newer coagentnet?)")
 
 
 def process_start(pid: int) -> str | None:

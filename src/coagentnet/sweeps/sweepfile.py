@@ -53,8 +53,10 @@ from pathlib import Path
 import yaml
 
 from coagentnet.config import Config, ConfigError, accepts, check_critic_options, field_kinds
+from coagentnet.option_needs import check_unused_options
 from coagentnet.sweeps.plan import Run, make_run
-from coagentnet.sweeps.yaml_loader import SweepLoader
+from coagentnet.sweeps.yaml_loader import MAX_BYTES, SweepLoader, read_text
+from coagentnet.sweeps.yaml_loader import show as _show
 from coagentnet.validate import MAX_RUNS, MAX_SEED
 
 TOP_KEYS = ("name", "description", "base", "grid", "seeds", "population", "presets")
@@ -90,13 +92,17 @@ def read(path: str | Path) -> object:
     :class:`SweepError`."""
     path = Path(path)
     try:
-        text = path.read_text()
+        text = read_text(path, MAX_BYTES).decode("utf-8")
     except OSError as err:
         raise SweepError(f"{path}: cannot read sweep file ({err.strerror or err})") from None
     except UnicodeDecodeError as err:  # a PNG, a binary
         raise SweepError(f"{path}: not a text (YAML) file (byte {err.start})") from None
+    except ValueError as err:  # not a regular file, or too large
+        raise SweepError(f"{path}: {err}") from None
     try:
         data = yaml.load(text, Loader=SweepLoader)
+    except RecursionError:
+        raise SweepError(f"{path}: invalid YAML: nested too deeply") from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
@@ -181,6 +187,8 @@ def parse(data: object, default_name: str = "sweep", preset: str | None = None) 
                 points += 1
                 run = make_run(config, seed)
                 runs.setdefault(run.id, run)
+    given = {n: f"base.{n}" for n in base} | {n: f"{p}.{n}" for p, axes in grids for n in axes}
+    check_unused_options([r.config for r in runs.values()], given)
     return Sweep(name, tuple(runs.values()), max_size, memory_mb, duplicates=points - len(runs))
 
 
@@ -380,11 +388,6 @@ def _unknown(path: str, key: str, allowed: tuple, seed_hint: bool = False) -> st
     else:
         hint = f"; allowed: {', '.join(allowed)}"
     return f"{path}: unknown key{hint}"
-
-
-def _show(value: object) -> str:
-    text = repr(value)
-    return f"{type(value).__name__} {text if len(text) <= 40 else text[:37] + '...'}"
 
 
 __all__ = ["Sweep", "SweepError", "load", "parse", "read", "apply_preset", "preset_names"]

@@ -8,11 +8,15 @@ population resumed from chunk c computes exactly what the uninterrupted run comp
 chunk c: its numbers are bitwise the same.
 
 Writes are atomic (a temporary file in the same folder, fsync, rename), so a kill leaves the
-previous checkpoint or the new one, never half of one. A checkpoint is trusted only when its
-key matches: a hash of the code (every source file of the package), the JAX/NumPy/Optax
-versions and the population's configs and seeds. Anything else (another version, another
-config, a corrupt or truncated file, other shapes) is ignored with a one-line warning and the
-population starts from scratch.
+previous checkpoint or the new one, never half of one. A checkpoint is trusted only when it
+proves it was written by this store for this population (:mod:`.checkpoint_file`): its header
+names the population's run ids and key (a hash of the code, every source file of the package,
+the JAX/NumPy/Optax versions and the population's configs and seeds), the payload's length and
+digest, and carries an HMAC under the store's random secret, so a file forged from public
+inputs, or copied from another population or store, is refused. Anything that fails a check
+(another version or config, a truncated, empty or forged file, a folder, FIFO or link in its
+place, other shapes) is moved aside to ``<file>.corrupt`` with a one-line warning, and the
+population starts from scratch: its numbers are those of an uninterrupted run either way.
 """
 
 from __future__ import annotations
@@ -23,7 +27,6 @@ import os
 import sys
 import tempfile
 import time
-import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -31,7 +34,9 @@ from pathlib import Path
 
 import numpy as np
 
-FORMAT = 1
+from coagentnet.training import checkpoint_file
+from coagentnet.training.checkpoint_file import FORMAT, Refused  # noqa: F401 (re-exported)
+
 #: Default least wall time between two checkpoints of one population (seconds). A chunk that
 #: takes longer is checkpointed at every boundary.
 DEFAULT_INTERVAL_S = 120.0
@@ -86,6 +91,9 @@ class CheckpointPolicy:
 
     directory: str
     interval_s: float = DEFAULT_INTERVAL_S
+    secret: str | None = None
+    """The store's checkpoint secret (``Store.checkpoint_secret()``; the sweep driver fills
+    it in): the key of every checkpoint's HMAC."""
 
     def for_population(self, run_ids: Sequence[str], configs, seeds) -> Checkpointer:
         return Checkpointer(
@@ -93,6 +101,8 @@ class CheckpointPolicy:
             population_name(run_ids),
             population_key(configs, seeds),
             interval_s=self.interval_s,
+            run_ids=run_ids,
+            secret=self.secret or "",
         )
 
 
@@ -115,7 +125,10 @@ class Checkpointer:
     """The checkpoint file of one population: ``directory / f"{name}.npz"``.
 
     ``interval_s``: least wall time between two saves (0: every chunk boundary).
-    ``warn``: where one-line warnings go (ignored checkpoints, failed saves).
+    ``warn``: where one-line warnings go (refused checkpoints, failed saves).
+    ``run_ids``: the population's runs, in order; ``secret``: the store's checkpoint secret.
+    A checkpoint is read back only if it names the same ``name``, ``run_ids`` and ``key`` and
+    its HMAC under ``secret`` holds (:mod:`.checkpoint_file`).
     """
 
     def __init__(
@@ -126,9 +139,13 @@ class Checkpointer:
         *,
         interval_s: float = DEFAULT_INTERVAL_S,
         warn: Callable[[str], None] = _warn,
+        run_ids: Sequence[str] = (),
+        secret: str = "",
     ):
         self.path = Path(directory) / f"{name}.npz"
         self.key = key
+        self.run_ids = [str(i) for i in run_ids]
+        self.secret = secret
         self.interval_s = interval_s
         self.warn = warn
         self._last = time.monotonic()
@@ -142,6 +159,8 @@ class Checkpointer:
             f"{self.key}.{name}",
             interval_s=self.interval_s,
             warn=self.warn,
+            run_ids=self.run_ids,
+            secret=self.secret,
         )
 
     def due(self) -> bool:
@@ -151,8 +170,6 @@ class Checkpointer:
     def save(self, snapshot: Snapshot) -> None:
         """Write ``snapshot`` atomically; a failure to write only warns (training goes on)."""
         meta = {
-            "format": FORMAT,
-            "key": self.key,
             "chunks": snapshot.chunks,
             "rows": snapshot.rows,
             "final": snapshot.final,
@@ -161,11 +178,20 @@ class Checkpointer:
         }
         arrays = {f"leaf_{i}": np.asarray(x) for i, x in enumerate(snapshot.leaves)}
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            data = checkpoint_file.encode(
+                name=self.path.stem,
+                run_ids=self.run_ids,
+                key=self.key,
+                secret=self.secret.encode(),
+                meta=meta,
+                arrays=arrays,
+            )
+            # Not parents=True: a store folder deleted mid-sweep is not silently made again.
+            self.path.parent.mkdir(exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".tmp-", suffix=".part")
             try:
                 with os.fdopen(fd, "wb") as f:
-                    np.savez(f, meta=np.array(json.dumps(meta)), **arrays)
+                    f.write(data)
                     f.flush()
                     os.fsync(f.fileno())
                 os.replace(tmp, self.path)
@@ -179,53 +205,65 @@ class Checkpointer:
 
     def load(self, like: Sequence[np.ndarray]) -> Snapshot | None:
         """The saved snapshot, if there is one written for this population whose leaves have
-        the shapes and dtypes of ``like``; otherwise None (with a warning if a file was there).
+        the shapes and dtypes of ``like``; otherwise None. Whatever else is at the path (see
+        :mod:`.checkpoint_file`) is moved aside to ``<file>.corrupt`` with a one-line warning.
         """
-        if not self.path.exists():
-            return None
         try:
-            with np.load(self.path, allow_pickle=False) as data:
-                meta = json.loads(str(data["meta"]))
-                leaves = [data[f"leaf_{i}"] for i in range(len(like))]
-                extra = len(data.files) - 1 - len(like)
-        except (OSError, ValueError, KeyError, zipfile.BadZipFile, json.JSONDecodeError) as err:
-            self.warn(f"checkpoint {self.path}: ignored, unreadable ({type(err).__name__})")
-            return None
-        reason = self._mismatch(meta, leaves, like, extra)
-        if reason:
-            self.warn(f"checkpoint {self.path}: ignored, {reason}; starting from scratch")
-            return None
-        return Snapshot(
-            chunks=int(meta["chunks"]),
-            leaves=leaves,
-            rows=[[tuple(r) for r in rows] for rows in meta["rows"]],
-            final=meta["final"],
-            stopped=meta["stopped"],
-            compile_time_s=float(meta["compile_time_s"]),
-        )
-
-    def _mismatch(self, meta, leaves, like, extra: int) -> str | None:
-        if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-            return "another checkpoint format"
-        if meta.get("key") != self.key:
-            return "written by another code version or for other configs or seeds"
-        if extra != 0 or any(
-            a.shape != np.shape(b) or a.dtype != np.asarray(b).dtype
-            for a, b in zip(leaves, like, strict=True)
-        ):
-            return "its arrays do not match this population's state"
-        sizes = {len(meta.get(k, ())) for k in ("rows", "final", "stopped")}
-        if len(sizes) != 1:
-            return "its records are inconsistent"
+            got = checkpoint_file.read(
+                self.path,
+                name=self.path.stem,
+                run_ids=self.run_ids,
+                key=self.key,
+                secret=self.secret.encode(),
+            )
+            if got is None:
+                return None
+            return _snapshot(*got, like)
+        except Refused as err:
+            reason = str(err)
+        except Exception as err:  # noqa: BLE001 (never fail a run over its checkpoint)
+            reason = f"unreadable ({type(err).__name__})"
+        moved = checkpoint_file.move_aside(self.path)
+        where = f"moved to {moved.name}" if moved else "could not be moved aside"
+        self.warn(f"checkpoint {self.path}: refused, {reason}; {where}; starting from scratch")
         return None
 
     def clear(self) -> None:
-        """Delete the checkpoint and its phases' (its population is finished and stored)."""
+        """Delete the checkpoint and its phases' (its population is finished and stored);
+        whatever cannot be deleted (a folder in its place) is left, and a later load moves it
+        aside."""
         for path in [self.path, *self.path.parent.glob(f"{self.path.stem}.*.npz")]:
             try:
                 path.unlink()
-            except FileNotFoundError:
+            except OSError:
                 pass
+
+
+def _snapshot(meta: dict, arrays: dict, like: Sequence[np.ndarray]) -> Snapshot:
+    """The snapshot an authenticated checkpoint holds, checked against the population's state
+    (``like``) and its own records; Refused if anything is off."""
+    if set(arrays) != {f"leaf_{i}" for i in range(len(like))}:
+        raise Refused("its arrays do not match this population's state")
+    leaves = [arrays[f"leaf_{i}"] for i in range(len(like))]
+    if any(
+        a.shape != np.shape(b) or a.dtype != np.asarray(b).dtype
+        for a, b in zip(leaves, like, strict=True)
+    ):
+        raise Refused("its arrays do not match this population's state")
+    try:
+        rows, final, stopped = meta["rows"], meta["final"], meta["stopped"]
+        if not len(rows) == len(final) == len(stopped):
+            raise ValueError
+        return Snapshot(
+            chunks=int(meta["chunks"]),
+            leaves=leaves,
+            rows=[[tuple(r) for r in member] for member in rows],
+            final=final,
+            stopped=stopped,
+            compile_time_s=float(meta["compile_time_s"]),
+        )
+    except (KeyError, TypeError, ValueError):
+        raise Refused("its records are inconsistent") from None
 
 
 def _fsync_dir(path: Path) -> None:

@@ -70,3 +70,25 @@ def member_bytes(cfg: Config) -> int:
     train_act = cfg.batch_size * (d + layers * (policy + 4 * u) + c + critic_act) * 3
     eval_act = min(n, MAX_CHUNK) * (layers * (policy + u) + c)
     return int(SAFETY * (state_bytes(cfg) + _F32 * (train_act + eval_act + n)))
+
+
+def samples_bytes(cfg: Config, samples: int) -> int:
+    """Rough bytes of ``samples`` independent updates held at once (a gradient and a batch's
+    activations each): ``grad_diagnostics`` R, ``coagentnet diagnose --samples``."""
+    problem, _ = problem_and_examples(cfg)
+    layers, u, c = cfg.layers, cfg.units, problem.out_dim
+    policy = units_from_config(cfg).width(u)
+    act = cfg.batch_size * (problem.in_dim + layers * (policy + 4 * u) + c)
+    return int(SAFETY * samples * (state_bytes(cfg) + _F32 * act))
+
+
+def check_bytes(cfg: Config) -> int:
+    """What the memory pre-check counts for one member (not the planner: populations are
+    sized by :func:`member_bytes` alone): :func:`member_bytes` with the leave-one-out
+    baseline's S rollouts and ``grad_diagnostics``' R gradients at once."""
+    need = member_bytes(cfg)
+    if cfg.baseline == "loo" and cfg.is_coagent:
+        need *= max(1, cfg.loo_samples)
+    if cfg.grad_diagnostics:
+        need += samples_bytes(cfg, cfg.grad_diagnostics)
+    return need

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+import numpy as np
+
 from coagentnet.config import Config
+from coagentnet.errors import ConfigError
 from coagentnet.training.checkpoint import Checkpointer
 from coagentnet.training.compile_cache import enable_compile_cache
 from coagentnet.training.loop import check_population, train_population
 from coagentnet.training.pretrain import pretrain_population
 from coagentnet.training.results import RunResult
+from coagentnet.validate import MAX_SEED
 
 
 def run_population(
@@ -37,12 +41,22 @@ def run_population(
     config, pretraining included (its evaluations first, steps continuing into fine-tuning).
     The JAX compilation cache is switched on first (:mod:`coagentnet.training.compile_cache`).
     """
+    for i, seed in enumerate(seeds):  # the CLI's seed rule, for the Python API too
+        if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
+            raise ConfigError(f"seed: expected an int, got {type(seed).__name__} {seed!r}")
+        if not 0 <= int(seed) <= MAX_SEED:
+            raise ConfigError(f"seed: must be in [0, {MAX_SEED}], got {int(seed)} (member {i})")
     check_population(configs, seeds)
     enable_compile_cache()
     run = pretrain_population if configs[0].pretrain_epochs > 0 else train_population
     return run(
-        configs, seeds, progress=progress, data=data, keep_params=keep_params,
-        checkpoint=checkpoint, on_evaluation=on_evaluation,
+        configs,
+        seeds,
+        progress=progress,
+        data=data,
+        keep_params=keep_params,
+        checkpoint=checkpoint,
+        on_evaluation=on_evaluation,
     )
 
 
