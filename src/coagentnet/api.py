@@ -20,12 +20,61 @@ with ``make(cfg, problem) -> Rule`` (:mod:`coagentnet.rules.base`); then
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from coagentnet.training.results import metric_rows_frame
 
-__all__ = ["metric_rows_frame", "metrics_frame", "open_store", "runs_frame"]
+__all__ = [
+    "drop_caches",
+    "metric_rows_frame",
+    "metrics_frame",
+    "open_store",
+    "register_dataset",
+    "register_rule",
+    "runs_frame",
+]
+
+
+def drop_caches() -> None:
+    """Forget every cache that depends on a registered rule or data set: loaded data, compiled
+    trainers, the diagnostics' compiled references and the mean-predictor levels. Modules not
+    imported yet have nothing cached (and are not imported here, so JAX stays unloaded)."""
+    loop = sys.modules.get("coagentnet.training.loop")
+    if loop is not None:
+        loop.drop_caches()
+    data_cache = sys.modules.get("coagentnet.training.data_cache")
+    if data_cache is not None:
+        data_cache.drop_loaded_data()
+    references = sys.modules.get("coagentnet.diagnostics.references")
+    if references is not None:
+        references.drop_compiled()
+    levels = sys.modules.get("coagentnet.analysis.references")
+    if levels is not None:
+        levels.mean_predictor_mse.cache_clear()
+
+
+def register_rule(entry, make=None, traits=None, *, replace: bool = False, **trait_values):
+    """:func:`coagentnet.rules.registry.register_rule`, then, with ``replace=True``, drop every
+    cache compiled for the old entry (:func:`drop_caches`): in a notebook, registering a rule
+    again under its name and rerunning trains the new code."""
+    from coagentnet.rules.registry import register_rule as register
+
+    registered = register(entry, make, traits, replace=replace, **trait_values)
+    if replace:
+        drop_caches()
+    return registered
+
+
+def register_dataset(name, x, y, *, replace: bool = False, **kwargs) -> None:
+    """:func:`coagentnet.data.register_dataset`, then, with ``replace=True``, drop every cache
+    that holds the old arrays (:func:`drop_caches`)."""
+    from coagentnet.data import register_dataset as register
+
+    register(name, x, y, replace=replace, **kwargs)
+    if replace:
+        drop_caches()
 
 
 def open_store(path: str | Path, *, readonly: bool = True):

@@ -69,6 +69,8 @@ def register_rule(
     entry: RuleEntry | str,
     make: Callable | None = None,
     traits: RuleTraits | None = None,
+    *,
+    replace: bool = False,
     **trait_values,
 ) -> RuleEntry:
     """Add a rule defined outside the package (call it before building its configs).
@@ -77,9 +79,15 @@ def register_rule(
     ``register_rule(name, make, policy_gradient=True, baselines=None)`` (trait keywords build
     the :class:`RuleTraits`). ``make(cfg, problem) -> Rule``. Returns the entry registered.
 
-    Raises ``ValueError`` (one line) if the name is taken (a rule is never replaced behind the
-    back of configs built with it) or the traits contradict each other or name unknown
-    baselines or unit types.
+    ``replace=True`` replaces a rule registered earlier under the same name (the notebook's
+    edit-and-rerun loop): programs compiled for the old entry are never used again, since the
+    compiled-trainer cache is keyed by the entry itself (:func:`rule_entry`), and
+    ``coagentnet.register_rule`` also drops them (:func:`coagentnet.api.drop_caches`).
+    Built-in rules cannot be replaced.
+
+    Raises ``ValueError`` (one line) if the name is taken and ``replace`` is false (a rule is
+    never replaced behind the back of configs built with it), or the traits contradict each
+    other or name unknown baselines or unit types.
     """
     if isinstance(entry, str):
         if traits is not None and trait_values:
@@ -89,13 +97,29 @@ def register_rule(
         raise ValueError(f"rule {entry.name!r}: a RuleEntry already carries make and traits")
     if not isinstance(entry.name, str) or not entry.name.isidentifier():
         raise ValueError(f"rule name must be an identifier, got {entry.name!r}")
-    if entry.name in _RULES:
-        raise ValueError(f"rule {entry.name!r} is already registered")
+    if entry.name in {builtin.name for builtin in BUILTIN}:
+        raise ValueError(
+            f"rule {entry.name!r} is already registered as a built-in; pick another name"
+        )
+    if entry.name in _RULES and not replace:
+        old = _RULES[entry.name].make
+        raise ValueError(
+            f"rule {entry.name!r} is already registered (make={_describe(old)}); "
+            "pass replace=True to replace it"
+        )
     if not callable(entry.make):
         raise ValueError(f"rule {entry.name!r}: make must be a callable (cfg, problem) -> Rule")
     check_traits(entry.name, entry.traits)
     _RULES[entry.name] = entry
     return entry
+
+
+def _describe(make: Callable) -> str:
+    """``module.qualname`` of a rule constructor (a partial: its function's)."""
+    func = getattr(make, "func", make)
+    name = getattr(func, "__qualname__", None) or type(func).__name__
+    module = getattr(func, "__module__", None)
+    return f"{module}.{name}" if module else name
 
 
 def check_traits(name: str, traits: RuleTraits) -> None:
