@@ -106,3 +106,88 @@ def metrics_frame(store, ids: Sequence[str] | None = None):
     from coagentnet.analysis.frames import load
 
     return load(store, ids).metrics
+
+
+def grid(cfg, *, seed: Sequence[int] = (0,), **axes) -> tuple[list, list[int]]:
+    """Every combination of ``axes`` (config fields -> values) and ``seed``, as the two lists
+    :func:`coagentnet.train_population` takes: ``train_population(*grid(cfg, lr=[a, b],
+    seed=[0, 1]))`` trains 4 networks (a, 0), (a, 1), (b, 0), (b, 1) - the product, in the
+    order the axes are given, seeds varying fastest. Each config is ``cfg.replace(...)``, so a
+    bad field or value is a ``ConfigError`` here. A population shares its static shapes: grid
+    over scalars such as ``lr`` (``coagentnet.config.POPULATION_SCALARS``); for architectures,
+    train one population per grid point."""
+    import dataclasses
+    import itertools
+
+    from coagentnet.errors import ConfigError
+
+    seeds = [seed] if isinstance(seed, int) else list(seed)
+    names = list(axes)
+    unknown = set(names) - {f.name for f in dataclasses.fields(cfg)}
+    if unknown:
+        raise ConfigError(f"grid: {', '.join(sorted(unknown))}: not a Config field")
+    configs, run_seeds = [], []
+    for values in itertools.product(*(_values(name, axes[name]) for name in names)):
+        point = cfg.replace(**dict(zip(names, values, strict=True)))
+        configs += [point] * len(seeds)
+        run_seeds += seeds
+    return configs, run_seeds
+
+
+def _values(name: str, values) -> list:
+    if isinstance(values, str | bytes) or not hasattr(values, "__iter__"):
+        raise TypeError(f"grid axis {name}: give a list of values, got {values!r}")
+    return list(values)
+
+
+def frame(results, fields: Sequence[str] | None = None):
+    """One long DataFrame for many runs (a list of :class:`RunResult`): ``run`` (the position
+    in ``results``), the config ``fields`` (default: every field whose value differs between
+    the runs, and ``rule``), ``seed``, ``diverged``, then each run's
+    ``step, split, metric, layer, value``."""
+    import dataclasses
+
+    import pandas as pd
+
+    results = list(results)
+    if not results:
+        raise ValueError("frame: no results")
+    if fields is None:
+        names = [f.name for f in dataclasses.fields(results[0].config)]
+        varying = {n for n in names if len({repr(getattr(r.config, n)) for r in results}) > 1}
+        fields = [n for n in names if n in varying or n == "rule"]
+    parts = []
+    for i, result in enumerate(results):
+        part = metric_rows_frame(result.metrics)
+        columns = {"run": i, **{n: getattr(result.config, n) for n in fields}}
+        columns |= {"seed": result.seed, "diverged": result.diverged}
+        for position, (name, value) in enumerate(columns.items()):
+            part.insert(position, name, value)
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True)
+
+
+def train_into_store(configs, seeds: Sequence[int], path: str | Path) -> list:
+    """Train the (config, seed) runs of a grid into a results store at ``path`` (created if
+    need be), as ``coagentnet train --store`` does: runs already there are skipped, the
+    curves are kept, and ``status``, ``export``, ``report``, :func:`runs_frame` and
+    :func:`metrics_frame` read it. ``configs[i]`` pairs with ``seeds[i]`` (see :func:`grid`).
+    Returns each run's :class:`RunResult` (final values; the curves are in the store)."""
+    from coagentnet.commands.train_store import train_into_store as train
+
+    configs, seeds = list(configs), list(seeds)
+    if len(configs) != len(seeds):
+        raise ValueError(f"{len(configs)} configs but {len(seeds)} seeds; pair them with grid()")
+    wanted: dict = {}
+    for cfg, seed in zip(configs, seeds, strict=True):
+        wanted.setdefault(cfg, []).append(seed)
+    groups: dict = {}  # configs with the same seeds go in one call (one population if they can)
+    for cfg, cfg_seeds in wanted.items():
+        groups.setdefault(tuple(cfg_seeds), []).append(cfg)
+    out = []
+    for group_seeds, group in groups.items():
+        by_config, failed = train(group, list(group_seeds), Path(path), progress=False)
+        if failed:
+            raise RuntimeError(f"{failed} runs failed; see the store's errors")
+        out += [r for cfg in group for r in by_config.get(cfg, [])]
+    return out
