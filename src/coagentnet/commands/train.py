@@ -16,7 +16,6 @@ from dataclasses import fields
 from functools import partial
 from pathlib import Path
 
-from coagentnet.analysis.stats import mean_se
 from coagentnet.commands.common import UsageError
 from coagentnet.commands.options import parse_float
 from coagentnet.commands.progress import Progress
@@ -141,6 +140,8 @@ def _label(cfg: Config, varying: list[str]) -> str:
 
 
 def _summary(results: list[RunResult]) -> dict:
+    from coagentnet.analysis.stats import mean_se  # pandas: only when needed
+
     keys = sorted({k for r in results for k in r.final})
     out = {}
     for key in keys:
@@ -274,6 +275,8 @@ def _print_table(results: dict[Config, list[RunResult]], varying: list[str]) -> 
     title = "test accuracy" if classification else "test MSE"
     eval_mode = next(iter(results)).eval_mode
     rows = []
+    from coagentnet.analysis.stats import mean_se  # pandas: only when needed
+
     for cfg, runs in results.items():
         mean, se = mean_se([r.final.get(metric, float("nan")) for r in runs])
         se_text = "n/a" if se != se else f"{se:.4f}"
