@@ -17,7 +17,7 @@ from functools import partial
 from pathlib import Path
 
 from coagentnet.commands.common import UsageError
-from coagentnet.commands.options import parse_float
+from coagentnet.commands.options import FIELD_GROUPS, option_groups, parse_float
 from coagentnet.commands.progress import Progress
 from coagentnet.config import (
     CRITIC_OPTIONS,
@@ -44,18 +44,20 @@ def _option(name: str) -> str:
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser("train", help="train networks on a data set", description=__doc__)
     docs = field_docs()
+    groups = option_groups(p)
     for f in fields(Config):
         if f.name in _RENAMED:
             continue
         kind = KINDS[f.name][0]
+        group = groups[FIELD_GROUPS.get(f.name, "runs")]
         # default=None tells "not given" apart (critic options); the help shows Config's.
         text = f"{docs[f.name]} (default: {f.default})".replace("%", "%%")
         if kind == "bool":
-            p.add_argument(_option(f.name), action="store_true", default=None, help=text)
+            group.add_argument(_option(f.name), action="store_true", default=None, help=text)
         else:
             metavar = kind.upper() + "[,...]"
-            p.add_argument(_option(f.name), default=None, metavar=metavar, help=text)
-    mode = p.add_mutually_exclusive_group()
+            group.add_argument(_option(f.name), default=None, metavar=metavar, help=text)
+    mode = groups["evaluation"].add_mutually_exclusive_group()
     mode.add_argument(
         "--greedy",
         dest="eval_mode",
@@ -70,16 +72,17 @@ def add_parser(subparsers) -> None:
         const="sampled",
         help="evaluate with sampled actions",
     )
-    p.add_argument("--seeds", type=int, default=3, help="seeds per configuration")
-    p.add_argument("--first-seed", type=seed_type, default=0, help="first seed")
-    p.add_argument("--json", action="store_true", help="print one JSON object with all results")
-    p.add_argument(
+    runs = groups["runs"]
+    runs.add_argument("--seeds", type=int, default=3, help="seeds per configuration")
+    runs.add_argument("--first-seed", type=seed_type, default=0, help="first seed")
+    runs.add_argument("--json", action="store_true", help="print one JSON object with all results")
+    runs.add_argument(
         "--store",
         help="record every run (curves included) in this results store, as 'sweep' does, so "
         "that 'report' and 'export' read it; runs already in it are not trained again "
         "(default: nothing is saved)",
     )
-    p.add_argument(
+    runs.add_argument(
         "--tensorboard",
         metavar="DIR",
         help="write every metric as it is evaluated to TensorBoard event files under DIR, one "
