@@ -14,6 +14,7 @@ The public API (see :mod:`coagentnet.api` for a quick start):
   :class:`RuleTraits`, :class:`RuleEntry`, :class:`Rule`, :class:`Problem`;
 - :func:`grid` (the product of config axes and seeds, for :func:`train_population`),
   :func:`frame` (many results as one long DataFrame);
+- :func:`save` and :func:`load` (a trained network as a ``.npz`` file, no pickle);
 - :func:`open_store`, :func:`runs_frame`, :func:`metrics_frame` (results stores as pandas),
   :func:`train_into_store` (runs recorded in a store, as ``train --store`` does);
 - :func:`use_cpu_cores`: call it first in a notebook to split populations over every CPU
@@ -52,6 +53,8 @@ _EXPORTS = {
     "grid": "coagentnet.api",
     "frame": "coagentnet.api",
     "train_into_store": "coagentnet.api",
+    "save": "coagentnet.api",
+    "load": "coagentnet.api",
 }
 #: Public names spelled differently in their module.
 _RENAMED = {"train_population": "run_population"}

@@ -28,6 +28,8 @@ from coagentnet.training.results import metric_rows_frame
 
 __all__ = [
     "drop_caches",
+    "load",
+    "save",
     "metric_rows_frame",
     "metrics_frame",
     "open_store",
@@ -191,3 +193,26 @@ def train_into_store(configs, seeds: Sequence[int], path: str | Path) -> list:
             raise RuntimeError(f"{failed} runs failed; see the store's errors")
         out += [r for cfg in group for r in by_config.get(cfg, [])]
     return out
+
+
+def save(result, path: str | Path) -> Path:
+    """Save a trained network: its final parameters, config and seed, in one ``.npz`` file
+    (NumPy arrays and the config as JSON; no pickle). ``result`` must carry its parameters:
+    train with ``keep_params=True``. Written atomically. Returns the path."""
+    from coagentnet.training.checkpoint import save_params
+
+    if result.params is None:
+        raise ValueError("save: the result has no parameters; train with keep_params=True")
+    save_params(path, result)
+    return Path(path)
+
+
+def load(path: str | Path):
+    """The network saved by :func:`save`: a :class:`RunResult` with ``config``, ``seed`` and
+    ``params`` (bitwise the saved arrays; ``metrics`` and ``final`` empty)."""
+    from coagentnet.config import Config
+    from coagentnet.training.checkpoint import load_params
+    from coagentnet.training.results import RunResult
+
+    meta, params = load_params(path)
+    return RunResult(Config(**meta["config"]), meta["seed"], False, params=params)
