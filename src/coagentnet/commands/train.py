@@ -83,6 +83,12 @@ def add_parser(subparsers) -> None:
         "(default: nothing is saved)",
     )
     runs.add_argument(
+        "--save-params",
+        metavar="DIR",
+        help="save each run's trained network in DIR as <configuration>-seed<N>.npz (arrays and "
+        "config as JSON, no pickle; coagentnet.load reads it) (default: not saved)",
+    )
+    runs.add_argument(
         "--tensorboard",
         metavar="DIR",
         help="write every metric as it is evaluated to TensorBoard event files under DIR, one "
@@ -177,6 +183,9 @@ def run(args: argparse.Namespace) -> int:
         check_writable(tensorboard)  # before any training: a bad folder costs nothing
         if getattr(args, "store", None):
             raise UsageError("--tensorboard: not with --store yet; train without --store")
+    save_dir = getattr(args, "save_params", None)
+    if save_dir and getattr(args, "store", None):
+        raise UsageError("--save-params: not with --store; use sweep --save-params for stores")
     if getattr(args, "store", None):
         from coagentnet.commands.train_store import train_into_store
 
@@ -200,8 +209,11 @@ def run(args: argparse.Namespace) -> int:
                     pop_seeds,
                     progress=partial(_count_updates, bar, len(pop_configs)),
                     on_evaluation=writer,
+                    keep_params=bool(save_dir),
                 ):
                     results.setdefault(res.config, []).append(res)
+                    if save_dir:
+                        _save(save_dir, res, varying)
             finally:
                 if writer is not None:
                     writer.close()
@@ -211,6 +223,16 @@ def run(args: argparse.Namespace) -> int:
 
     _print_results(args, results, varying)
     return 0
+
+
+def _save(folder: str, result: RunResult, varying: list[str]) -> None:
+    import re
+
+    from coagentnet.training.checkpoint import save_params
+
+    name = re.sub(r"[^\w.=-]+", "_", _label(result.config, varying))
+    save_params(Path(folder) / f"{name}-seed{result.seed}.npz", result)
+    result.params = None  # saved: not kept in memory for the rest of the command
 
 
 def _count_updates(bar: Progress, members: int, per_network: int) -> None:
