@@ -244,7 +244,7 @@ def _tensorboard(root, configs, seeds, varying):
         return None
     from coagentnet.training.tensorboard import TensorBoardWriter
 
-    return TensorBoardWriter(root, [_label(c, varying) for c in configs], seeds)
+    return TensorBoardWriter(root, [_label(c, varying) for c in configs], seeds, configs)
 
 
 def warn_single_layer_critics(configs: list[Config]) -> None:
