@@ -53,7 +53,15 @@ def run(args) -> int:
     made_by = {read_meta(p).get("command") for p in stores} - {None}
     if made_by:
         command = "\n".join(sorted(made_by)) + "\n(report remade by: " + command + ")"
-    title = args.title or f"coagentnet report: {src}"
+    title = args.title or _title(Path(src))
     path, _ = build_report(stores, out, command=command, title=title, timings=timings)
     print(f"report: {path}", file=sys.stderr)
     return 0
+
+
+def _title(src: Path) -> str:
+    """The study and preset (a reproduce folder) or the store's name: never a whole path."""
+    src = src.resolve()
+    if src.is_dir() and src.parent.name == "reproduce":
+        return f"coagentnet: the paper's studies ({src.name} preset)"
+    return f"coagentnet report: {src.stem if src.is_file() else src.name}"

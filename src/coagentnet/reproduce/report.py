@@ -58,14 +58,21 @@ def final_table(sel: analysis.Selection, protocol: Protocol) -> pd.DataFrame:
         row[f"test AUC {name} se"] = r["test_auc_se"]
         row[f"final test {name} mean"] = r["test_final"]
         row[f"final test {name} se"] = r["test_final_se"]
-        row["ci_low"] = r["test_final_ci_low"]
-        row["ci_high"] = r["test_final_ci_high"]
-        row["ci"] = r["ci"]
+        row["ci_low"], row["ci_high"], row["ci"] = _interval(r, name)
         row["n"] = int(r["n"])
         row["diverged"] = int(r["diverged"])
         row["diverged_all_settings"] = int(r["diverged_any"])
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _interval(r: dict, name: str) -> tuple[float, float, str]:
+    """The final test interval; an accuracy's is clipped to [0, 1] (a t interval at n = 3 can
+    reach below 0), and its kind then says so."""
+    low, high, kind = r["test_final_ci_low"], r["test_final_ci_high"], r["ci"]
+    if name == "accuracy" and (low < 0 or high > 1):
+        low, high, kind = max(low, 0.0), min(high, 1.0), f"{kind}, clipped to [0, 1]"
+    return low, high, kind
 
 
 @dataclass
@@ -79,6 +86,7 @@ class Analysed:
     table: pd.DataFrame
     figures: list[html.Figure]
     selection: analysis.Selection | None
+    datasets: tuple[str, ...] = ()
 
 
 def analyse_store(path: Path, fig_dir: Path) -> Analysed:
@@ -105,7 +113,8 @@ def analyse_store(path: Path, fig_dir: Path) -> Analysed:
         png, svg = plots.save(mpl, fig_dir / f"{exp.file}-{fig.name}")
         figs.append(html.Figure(fig.title, png, svg))
     table = final_table(sel, exp.protocol)
-    return Analysed(path, meta.get("study", ""), exp, meta, table, figs, sel)
+    datasets = tuple(sorted(frames.runs["dataset"].unique())) if "dataset" in frames.runs else ()
+    return Analysed(path, meta.get("study", ""), exp, meta, table, figs, sel, datasets)
 
 
 def _versions(path: Path) -> dict[str, str]:
@@ -161,7 +170,8 @@ def build_report(
             paras = [f"Claim: {st.claim}"] if st else []
             if timings and a.study in timings:
                 paras.append(f"Wall time of this study's runs: {timings[a.study]:.0f} s.")
-            sections.append(html.Section(st.title if st else a.experiment.title, paras))
+            title = _study_title(st.title, analysed, a.study) if st else a.experiment.title
+            sections.append(html.Section(title, paras))
         counts = a.meta.get("counts", {})
         paras = []
         desc = preset_description(a.meta) if a.meta.get("file") else ""
@@ -208,6 +218,15 @@ def build_report(
     (out / "summary.json").write_text(json.dumps(summary, indent=1, default=str))
     (out / "summary.md").write_text(_markdown(summary))
     return path, summary
+
+
+def _study_title(title: str, analysed: list[Analysed], name: str) -> str:
+    """A study's heading names the data it ran on: "MNIST, ..." over runs on digits reads
+    "digits (the MNIST study), ..."."""
+    used = sorted({d for a in analysed if a.study == name for d in a.datasets})
+    if title.startswith("MNIST,") and used and used != ["mnist"]:
+        return f"{', '.join(used)} (the MNIST study),{title.removeprefix('MNIST,')}"
+    return title
 
 
 def _relative(path: Path, base: Path) -> str:
