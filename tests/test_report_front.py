@@ -44,3 +44,13 @@ def test_accuracy_intervals_are_clipped_and_say_so():
     assert _interval(inside, "accuracy") == (0.2, 0.4, "bootstrap")
     nan = {"test_final_ci_low": math.nan, "test_final_ci_high": math.nan, "ci": "t"}
     assert _interval(nan, "accuracy")[2] == "t"
+
+
+def test_a_store_outside_a_study_is_headed_once_in_the_markdown():
+    from coagentnet.reproduce.report import _markdown
+
+    table = [{"method": "a", "mean": 0.5}]
+    text = _markdown({"studies": {"lr": {"lr": {"table": table}}}})
+    assert "### lr\n" in text and "lr / lr" not in text
+    text = _markdown({"studies": {"mnist_deep": {"depth": {"table": table}}}})
+    assert "### mnist_deep / depth" in text

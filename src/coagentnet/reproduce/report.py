@@ -241,7 +241,7 @@ def _markdown(summary: dict) -> str:
     lines = []
     for st, exps in summary["studies"].items():
         for exp, info in exps.items():
-            lines.append(f"### {st} / {exp}\n")
+            lines.append(f"### {st} / {exp}\n" if st != exp else f"### {exp}\n")  # not "s / s"
             rows = info["table"]
             if not rows:
                 lines.append("(no complete runs)\n")
