@@ -15,6 +15,7 @@ from coagentnet.analysis import frames as analysis
 from coagentnet.analysis import html, plots
 from coagentnet.analysis.figures import Fig, draw
 from coagentnet.analysis.frames import Protocol
+from coagentnet.analysis.improvement import improvement_table
 from coagentnet.reproduce.runner import read_meta
 from coagentnet.reproduce.studies import STUDIES, Experiment, study
 from coagentnet.sweeps import sweepfile
@@ -87,6 +88,7 @@ class Analysed:
     figures: list[html.Figure]
     selection: analysis.Selection | None
     datasets: tuple[str, ...] = ()
+    improvement: pd.DataFrame | None = None
 
 
 def analyse_store(path: Path, fig_dir: Path) -> Analysed:
@@ -114,7 +116,8 @@ def analyse_store(path: Path, fig_dir: Path) -> Analysed:
         figs.append(html.Figure(fig.title, png, svg))
     table = final_table(sel, exp.protocol)
     datasets = tuple(sorted(frames.runs["dataset"].unique())) if "dataset" in frames.runs else ()
-    return Analysed(path, meta.get("study", ""), exp, meta, table, figs, sel, datasets)
+    poi = improvement_table(frames, sel, exp.protocol)
+    return Analysed(path, meta.get("study", ""), exp, meta, table, figs, sel, datasets, poi)
 
 
 def _versions(path: Path) -> dict[str, str]:
@@ -196,6 +199,13 @@ def build_report(
         if not a.table.empty:
             sec.tables.append(html.Table("Final numbers", a.table))
             a.table.to_csv(a.path.parent / f"{a.path.stem}-final.csv", index=False)
+            if a.improvement is not None and not a.improvement.empty:
+                sec.tables.append(html.Table(
+                    "Probability of improvement (final test value)", a.improvement,
+                    note="P(a run of 'method' beats a run of 'over'), ties half (rliable's "
+                    "statistic); 95% percentile bootstrap over runs, seed "
+                    f"{analysis.BOOTSTRAP_SEED}; diverged runs left out.",
+                ))  # fmt: skip
         else:
             sec.errors.append("No complete runs in this store yet.")
         sec.figures.extend(a.figures)
@@ -203,6 +213,9 @@ def build_report(
         summary["studies"].setdefault(a.study or a.experiment.file, {})[a.experiment.file] = {
             "counts": counts,
             "table": a.table.to_dict(orient="records"),
+            "probability_of_improvement": (
+                [] if a.improvement is None else a.improvement.to_dict(orient="records")
+            ),
             "figures": [_relative(f.png, out) for f in a.figures],
         }
     versions.update(html.analysis_versions())
