@@ -218,6 +218,8 @@ def build_report(
             ),
             "figures": [_relative(f.png, out) for f in a.figures],
         }
+    if analysed:
+        sections.insert(0, _claims_summary(analysed, order))
     versions.update(html.analysis_versions())
     intro = [
         "Structural credit assignment with coagent networks: the studies of Gupta et al. (2021) "
@@ -231,6 +233,36 @@ def build_report(
     (out / "summary.json").write_text(json.dumps(summary, indent=1, default=str))
     (out / "summary.md").write_text(_markdown(summary))
     return path, summary
+
+
+def _claims_summary(analysed: list[Analysed], order: dict) -> html.Section:
+    """The page's first section: per experiment one line, its claim, its budget (preset and
+    runs) and the decisive numbers (each method's final test mean and interval)."""
+    lines = []
+    for a in analysed:
+        st = study(a.study) if a.study in order else None
+        head = f"{st.name}: {st.claim}" if st else a.experiment.title
+        counts = a.meta.get("counts", {})
+        runs = sum(int(v or 0) for v in counts.values())
+        budget = f"preset {a.meta.get('preset', '-')}, {runs} runs"
+        numbers = []
+        if not a.table.empty:
+            cols = a.table.columns
+            value = next(c for c in cols if c.startswith("final test ") and c.endswith(" mean"))
+            for r in a.table.to_dict("records"):
+                numbers.append(
+                    f"{r['method']} {r[value]:.3g} [{r['ci_low']:.3g}, {r['ci_high']:.3g}]"
+                )
+        lines.append(
+            f"{head} ({a.experiment.file}; {budget}): "
+            + ("; ".join(numbers) if numbers else "no complete runs yet")
+        )
+    note = (
+        "One line per experiment: the claim, the budget, and each method's final test value "
+        "at its selected setting with its 95% interval. Whether the numbers bear the claim "
+        "out is argued, claim by claim, in docs/RESULTS.md."
+    )
+    return html.Section("Claims summary", [note, *lines])
 
 
 def _study_title(title: str, analysed: list[Analysed], name: str) -> str:
