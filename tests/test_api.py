@@ -34,13 +34,28 @@ def test_import_coagentnet_does_not_import_jax_or_matplotlib():
     assert out.stdout.strip() == "[]"
 
 
-def test_the_command_line_parser_does_not_import_matplotlib():
+def test_the_help_of_every_verb_imports_neither_jax_nor_pandas_nor_matplotlib():
     code = (
-        "import sys, coagentnet.cli; coagentnet.cli.build_parser(); "
-        "print('matplotlib' in sys.modules)"
+        "import sys, contextlib, io\n"
+        "from coagentnet.cli import VERBS, main\n"
+        "for argv in [['--help']] + [[verb, '--help'] for verb in VERBS]:\n"
+        "    with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n"
+        "        main(argv)\n"
+        "print(sorted({'jax', 'pandas', 'scipy', 'matplotlib'} & sys.modules.keys()))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
+    assert out.stdout.strip() == "[]"
+
+
+def test_the_light_name_lists_match_what_they_name():
+    from coagentnet.model import baselines, kinds, units
+    from coagentnet.reproduce import names, studies
+
+    assert kinds.UNIT_KINDS == tuple(units.UNIT_TYPES)
+    assert kinds.BASELINE_KINDS == tuple(baselines.BASELINES)
+    discrete = tuple(k for k, make in units.UNIT_TYPES.items() if make().is_discrete)
+    assert kinds.DISCRETE_UNIT_KINDS == discrete
+    assert names.STUDY_NAMES == tuple(s.name for s in studies.STUDIES)
 
 
 def _my_reinforce(cfg, problem):

@@ -61,9 +61,12 @@ def test_tensorboard_writes_every_metric(tmp_path, capsys):
     argv = ["train", "--units", "4", "--epochs", "2", "--batch-size", "128", "--seeds", "1",
             "--json", "--tensorboard", str(board)]  # fmt: skip
     assert main(argv) == 0
-    files = list(board.rglob("events.out.tfevents.*"))
-    assert len(files) == 1 and files[0].parent.name == "seed0"
+    files = [f for f in board.rglob("events.out.tfevents.*") if f.parent.name == "seed0"]
+    assert len(files) == 1
     scalars = _scalars(files[0])
+    # The run's hyperparameters for the HPARAMS tab, beside its curves.
+    (hparams,) = (files[0].parent / "hparams").glob("events.out.tfevents.*")
+    assert b"hparams" in hparams.read_bytes() and b"units" in hparams.read_bytes()
     accuracy = [(s, v) for tag, s, v in scalars if tag == "test/accuracy"]
     assert [s for s, _ in accuracy] == sorted({s for _, s, _ in scalars}) and len(accuracy) == 3
     final = json.loads(capsys.readouterr().out)["runs"][0]["final"]["test/accuracy"]

@@ -60,6 +60,10 @@ def test_reproduce_runs_resumes_and_reports(tiny_study, tmp_path, capsys):
     for name in ("rules-curves", "rules-lr"):
         assert (out / "mnist_shallow" / "figures" / f"{name}.svg").exists()
     assert "tiny digits run for the test" in html  # the preset says what it runs
+    # Findings first: the claims summary, then the study; provenance last.
+    assert html.index("Claims summary") < html.index("<figure") < html.index("Provenance")
+    assert "mnist_shallow: " in html and "Probability of improvement" in html
+    assert "digits (the MNIST study)" in html  # the heading names the data the runs used
     assert "Final numbers" in html and "backprop" in html and "reinforce" in html
 
     summary = json.loads((out / "summary.json").read_text())
@@ -70,7 +74,8 @@ def test_reproduce_runs_resumes_and_reports(tiny_study, tmp_path, capsys):
     for r in rows:
         mean = r["final test accuracy mean"]
         assert isinstance(mean, float) and isinstance(r["final test accuracy se"], float)
-        assert r["ci"] == "t" and r["ci_low"] <= mean <= r["ci_high"]
+        assert r["ci"] in ("t", "t, clipped to [0, 1]") and r["ci_low"] <= mean <= r["ci_high"]
+        assert 0 <= r["ci_low"] and r["ci_high"] <= 1  # an accuracy's interval stays in [0, 1]
         assert isinstance(r["log2 lr"], float) and isinstance(r["at_grid_edge"], str)
     assert (out / "mnist_shallow" / "rules-final.csv").exists()
     assert "| method |" in (out / "summary.md").read_text()

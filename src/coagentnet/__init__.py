@@ -12,7 +12,11 @@ The public API (see :mod:`coagentnet.api` for a quick start):
   :class:`Dataset`;
 - :data:`RULES` (the one registry of learning rules), :func:`register_rule`,
   :class:`RuleTraits`, :class:`RuleEntry`, :class:`Rule`, :class:`Problem`;
-- :func:`open_store`, :func:`runs_frame`, :func:`metrics_frame` (results stores as pandas);
+- :func:`grid` (the product of config axes and seeds, for :func:`train_population`),
+  :func:`frame` (many results as one long DataFrame);
+- :func:`save` and :func:`load` (a trained network as a ``.npz`` file, no pickle);
+- :func:`open_store`, :func:`runs_frame`, :func:`metrics_frame` (results stores as pandas),
+  :func:`train_into_store` (runs recorded in a store, as ``train --store`` does);
 - :func:`use_cpu_cores`: call it first in a notebook to split populations over every CPU
   core, as the ``coagentnet`` command does (JAX otherwise gives a process one CPU device).
 
@@ -33,11 +37,11 @@ _EXPORTS = {
     "train_population": "coagentnet.training.run",
     "RunResult": "coagentnet.training.results",
     "load_dataset": "coagentnet.data",
-    "register_dataset": "coagentnet.data",
+    "register_dataset": "coagentnet.api",
     "Dataset": "coagentnet.data",
     "DataError": "coagentnet.data",
     "RULES": "coagentnet.rules.registry",
-    "register_rule": "coagentnet.rules.registry",
+    "register_rule": "coagentnet.api",
     "RuleTraits": "coagentnet.rules.registry",
     "RuleEntry": "coagentnet.rules.registry",
     "Rule": "coagentnet.rules.base",
@@ -46,6 +50,11 @@ _EXPORTS = {
     "open_store": "coagentnet.api",
     "runs_frame": "coagentnet.api",
     "metrics_frame": "coagentnet.api",
+    "grid": "coagentnet.api",
+    "frame": "coagentnet.api",
+    "train_into_store": "coagentnet.api",
+    "save": "coagentnet.api",
+    "load": "coagentnet.api",
 }
 #: Public names spelled differently in their module.
 _RENAMED = {"train_population": "run_population"}

@@ -130,12 +130,12 @@ def main(argv: list[str] | None = None) -> int:
     named = next((w for w in (sys.argv[1:] if program else argv) if w in VERBS), None)
     verb = f"coagentnet {named}" if named else "coagentnet"
     try:
-        if program:  # one JAX device per CPU core
+        parser = build_parser()
+        args = parser.parse_args(argv)  # --help exits here, before JAX is imported
+        if program:  # one JAX device per CPU core (before JAX runs anything)
             from coagentnet.training.devices import use_cpu_cores
 
             use_cpu_cores()
-        parser = build_parser()
-        args = parser.parse_args(argv)
         if args.verb is None:  # a bare `coagentnet`: the help, and the usage-error exit code
             parser.print_help()
             code = 2

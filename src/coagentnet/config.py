@@ -16,8 +16,7 @@ from dataclasses import dataclass, fields
 from coagentnet import study_options
 from coagentnet.data import INPUT_RANGES, dataset_names, input_range_problem
 from coagentnet.errors import ConfigError
-from coagentnet.model.baselines import BASELINES
-from coagentnet.model.units import UNIT_TYPES
+from coagentnet.model.kinds import baseline_kinds, unit_kinds
 from coagentnet.rules import registry
 from coagentnet.validate import MAX_INT, MAX_SEED
 
@@ -233,9 +232,9 @@ def validate(cfg: Config) -> None:
             f"data_dir: {cfg.dataset!r} is not read from files (only {', '.join(FILE_DATASETS)})"
         )
     _choice("rule", cfg.rule, registry.rule_names())
-    _choice("unit_type", cfg.unit_type, tuple(UNIT_TYPES))
+    _choice("unit_type", cfg.unit_type, unit_kinds())
     _choice("value_map", cfg.value_map, VALUE_MAPS)
-    _choice("baseline", cfg.baseline, tuple(BASELINES))
+    _choice("baseline", cfg.baseline, baseline_kinds())
     _choice("optimizer", cfg.optimizer, OPTIMIZERS)
     _choice("finetune_optimizer", cfg.finetune_optimizer, OPTIMIZERS)
     _choice("activation", cfg.activation, ACTIVATIONS)

@@ -55,6 +55,7 @@ figure{margin:1em 0}figure img{max-width:100%;height:auto;border:1px solid #eee}
 figcaption{font-size:.85em;color:#555}
 code,pre{background:#f5f5f5;padding:.1em .3em;border-radius:3px;font-size:.9em}
 pre{padding:.6em;overflow-x:auto;white-space:pre-wrap}
+.wide{overflow-x:auto;max-width:100%}
 .error{color:#b00020;font-weight:600}.note{color:#555;font-size:.85em}
 """
 
@@ -69,7 +70,8 @@ def _table_html(table: Table) -> str:
     note = f'<p class="note">{html.escape(table.note)}</p>' if table.note else ""
     return (
         f"<h4>{html.escape(table.title)}</h4>"
-        f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>{note}"
+        f'<div class="wide"><table><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table></div>{note}"
     )
 
 
@@ -116,13 +118,8 @@ def render(
     ]
     for text in intro or []:
         parts.append(f"<p>{html.escape(text)}</p>")
-    parts.append(f"<p>Made by:</p><pre>{html.escape(command)}</pre>")
-    made = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    rows = "".join(
-        f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>"
-        for k, v in {**versions, "report written": made}.items()
-    )
-    parts.append(f"<table><tbody>{rows}</tbody></table>")
+    # Findings first: each section's text, then its figures, then its tables; how the page
+    # was made (command, versions) comes last.
     for sec in sections:
         h = f"h{sec.level}"
         parts.append(f"<{h}>{html.escape(sec.title)}</{h}>")
@@ -130,8 +127,15 @@ def render(
             parts.append(f"<p>{html.escape(text)}</p>")
         for err in sec.errors:
             parts.append(f'<p class="error">{html.escape(err)}</p>')
-        parts.extend(_table_html(t) for t in sec.tables)
         parts.extend(_figure_html(f, base) for f in sec.figures)
+        parts.extend(_table_html(t) for t in sec.tables)
+    parts.append(f"<h2>Provenance</h2><p>Made by:</p><pre>{html.escape(command)}</pre>")
+    made = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    rows = "".join(
+        f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>"
+        for k, v in {**versions, "report written": made}.items()
+    )
+    parts.append(f'<div class="wide"><table><tbody>{rows}</tbody></table></div>')
     parts.append("</body></html>")
     return "\n".join(parts)
 

@@ -1,4 +1,4 @@
-"""``coagentnet diagnose``: per-layer noise, size and aim of a rule's update (issue 13).
+"""``coagentnet diagnose``: per-layer noise, size and aim of a rule's update.
 
 At a network's parameters (its initialisation for ``--seed``, or with ``--trained`` after
 training the config for its epochs), draws R = ``--samples`` independent minibatch updates in
@@ -14,6 +14,7 @@ import json
 from dataclasses import fields
 
 from coagentnet.commands.common import UsageError
+from coagentnet.commands.options import FIELD_GROUPS, option_groups
 from coagentnet.config import Config, field_docs, field_kinds
 
 _CASTS = {"int": int, "float": float, "str": str}
@@ -23,12 +24,14 @@ def add_parser(subparsers) -> None:
     p = subparsers.add_parser("diagnose", help="per-layer update variance, SNR and cosine")
     p.description = __doc__
     docs = field_docs()
+    groups = option_groups(p)
     for name, (kind, _) in field_kinds().items():
         option = "--" + name.replace("_", "-")
+        group = groups[FIELD_GROUPS.get(name, "runs")]
         if kind == "bool":
-            p.add_argument(option, action="store_true", default=None, help=docs[name])
+            group.add_argument(option, action="store_true", default=None, help=docs[name])
         else:
-            p.add_argument(option, type=_CASTS[kind], default=None, help=docs[name])
+            group.add_argument(option, type=_CASTS[kind], default=None, help=docs[name])
     p.add_argument("--seed", type=int, default=0, help="seed of the network (default 0)")
     p.add_argument("--trained", action="store_true", help="train for the config's epochs first")
     p.add_argument("--samples", type=int, default=64, help="R independent updates (>= 2)")

@@ -75,11 +75,62 @@ def nonnegative_float(text: str) -> float:
     return value
 
 
+#: Config field -> the group of options it is listed under in ``train`` and ``diagnose``.
+FIELD_GROUPS: dict[str, str] = {
+    **dict.fromkeys(
+        ("dataset", "data_dir", "split_seed", "normalize", "input_range", "difficulty",
+         "num_means", "batches_per_mean"), "data"),
+    **dict.fromkeys(
+        ("layers", "units", "unit_type", "num_actions", "value_map", "unit_std", "activation",
+         "stochastic_readout", "partition"), "model"),
+    **dict.fromkeys(
+        ("rule", "baseline", "ema_decay", "loo_samples", "critic_width", "critic_depth",
+         "critic_ratio", "actor_signal", "warm_start_epochs", "explore_units",
+         "explore_resample", "staged", "epsilon", "epsilon_schedule", "pretrain_epochs"), "rule"),
+    **dict.fromkeys(
+        ("optimizer", "lr", "clip_norm", "finetune_optimizer", "finetune_lr_scale"), "optimiser"),
+    **dict.fromkeys(("batch_size", "epochs"), "budget"),
+    **dict.fromkeys(("num_evals", "eval_mode", "grad_diagnostics"), "evaluation"),
+}  # fmt: skip
+GROUP_TITLES = {
+    "data": "data (the data set and its split)",
+    "model": "model (architecture and units)",
+    "rule": "rule (learning rule, baseline, critics, exploration)",
+    "optimiser": "optimiser",
+    "budget": "budget",
+    "evaluation": "evaluation",
+    "runs": "runs and output",
+}
+
+
+def option_groups(parser: argparse.ArgumentParser) -> dict[str, argparse._ArgumentGroup]:
+    """One argument group per :data:`GROUP_TITLES` entry, in that order (shown in the help)."""
+    return {key: parser.add_argument_group(title) for key, title in GROUP_TITLES.items()}
+
+
+_ROLE = re.compile(r":(?:mod|func|class|data|meth|attr):`~?([^`]+)`")
+
+
+def plain(text: str) -> str:
+    """Help text as plain text: no reStructuredText roles or double backticks, no issue
+    numbers (the docstrings the help is made from use both)."""
+    text = _ROLE.sub(r"\1", text)
+    text = re.sub(r"``([^`]*)``", r"\1", text)
+    return re.sub(r"\s*\(issues? [\d, ]+\)", "", text)
+
+
 class HelpFormatter(argparse.RawDescriptionHelpFormatter):
-    """Shows every option's default. An option whose default is ``None`` says what not giving
-    it means in its own help (``default: ...``); a flag shows ``default: off``."""
+    """Shows every option's default, in plain text (:func:`plain`). An option whose default is
+    ``None`` says what not giving it means in its own help (``default: ...``); a flag shows
+    ``default: off``."""
+
+    def _fill_text(self, text, width, indent):
+        return super()._fill_text(plain(text), width, indent)
 
     def _get_help_string(self, action):
+        return plain(self._help_with_default(action))
+
+    def _help_with_default(self, action):
         text = action.help or ""
         if "default" in text or action.default is argparse.SUPPRESS or not action.option_strings:
             return text

@@ -66,7 +66,7 @@ def run(args) -> int:
     made_by = {read_meta(p).get("command") for p in stores} - {None}
     if made_by:
         command = "\n".join(sorted(made_by)) + "\n(report remade by: " + command + ")"
-    title = args.title or f"coagentnet report: {src}"
+    title = args.title or _title(Path(src))
     root = src if src.is_dir() else src.parent
     path, _ = build_report(stores, out, command=command, title=title, timings=timings, root=root)
     print(f"report: {path}", file=sys.stderr)
@@ -103,3 +103,11 @@ def _rules() -> tuple[str, ...]:
     from coagentnet.analysis.claim2 import RULES
 
     return RULES
+
+
+def _title(src: Path) -> str:
+    """The study and preset (a reproduce folder) or the store's name: never a whole path."""
+    src = src.resolve()
+    if src.is_dir() and src.parent.name == "reproduce":
+        return f"coagentnet: the paper's studies ({src.name} preset)"
+    return f"coagentnet report: {src.stem if src.is_file() else src.name}"

@@ -17,9 +17,9 @@ from pathlib import Path
 
 
 def add_parser(subparsers) -> None:
-    from coagentnet.reproduce.studies import PRESETS, STUDIES
+    from coagentnet.reproduce.names import PRESETS, STUDY_NAMES
 
-    names = ", ".join(s.name for s in STUDIES)
+    names = ", ".join(STUDY_NAMES)
     p = subparsers.add_parser(
         "reproduce", help="run the paper's studies; figures and an HTML report", description=__doc__
     )

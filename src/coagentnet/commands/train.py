@@ -16,9 +16,8 @@ from dataclasses import fields
 from functools import partial
 from pathlib import Path
 
-from coagentnet.analysis.stats import mean_se
 from coagentnet.commands.common import UsageError
-from coagentnet.commands.options import parse_float
+from coagentnet.commands.options import FIELD_GROUPS, option_groups, parse_float
 from coagentnet.commands.progress import Progress
 from coagentnet.config import (
     CRITIC_OPTIONS,
@@ -46,18 +45,20 @@ def _option(name: str) -> str:
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser("train", help="train networks on a data set", description=__doc__)
     docs = field_docs()
+    groups = option_groups(p)
     for f in fields(Config):
         if f.name in _RENAMED:
             continue
         kind = KINDS[f.name][0]
+        group = groups[FIELD_GROUPS.get(f.name, "runs")]
         # default=None tells "not given" apart (critic options); the help shows Config's.
         text = f"{docs[f.name]} (default: {f.default})".replace("%", "%%")
         if kind == "bool":
-            p.add_argument(_option(f.name), action="store_true", default=None, help=text)
+            group.add_argument(_option(f.name), action="store_true", default=None, help=text)
         else:
             metavar = kind.upper() + "[,...]"
-            p.add_argument(_option(f.name), default=None, metavar=metavar, help=text)
-    mode = p.add_mutually_exclusive_group()
+            group.add_argument(_option(f.name), default=None, metavar=metavar, help=text)
+    mode = groups["evaluation"].add_mutually_exclusive_group()
     mode.add_argument(
         "--greedy",
         dest="eval_mode",
@@ -72,16 +73,23 @@ def add_parser(subparsers) -> None:
         const="sampled",
         help="evaluate with sampled actions",
     )
-    p.add_argument("--seeds", type=int, default=3, help="seeds per configuration")
-    p.add_argument("--first-seed", type=seed_type, default=0, help="first seed")
-    p.add_argument("--json", action="store_true", help="print one JSON object with all results")
-    p.add_argument(
+    runs = groups["runs"]
+    runs.add_argument("--seeds", type=int, default=3, help="seeds per configuration")
+    runs.add_argument("--first-seed", type=seed_type, default=0, help="first seed")
+    runs.add_argument("--json", action="store_true", help="print one JSON object with all results")
+    runs.add_argument(
         "--store",
         help="record every run (curves included) in this results store, as 'sweep' does, so "
         "that 'report' and 'export' read it; runs already in it are not trained again "
         "(default: nothing is saved; final parameters are kept by 'sweep --save-params' only)",
     )
-    p.add_argument(
+    runs.add_argument(
+        "--save-params",
+        metavar="DIR",
+        help="save each run's trained network in DIR as <configuration>-seed<N>.npz (arrays and "
+        "config as JSON, no pickle; coagentnet.load reads it) (default: not saved)",
+    )
+    runs.add_argument(
         "--tensorboard",
         metavar="DIR",
         help="write every metric as it is evaluated to TensorBoard event files under DIR, one "
@@ -149,6 +157,8 @@ def _label(cfg: Config, varying: list[str]) -> str:
 
 
 def _summary(results: list[RunResult]) -> dict:
+    from coagentnet.analysis.stats import mean_se  # pandas: only when needed
+
     keys = sorted({k for r in results for k in r.final})
     out = {}
     for key in keys:
@@ -181,6 +191,9 @@ def run(args: argparse.Namespace) -> int:
         check_writable(tensorboard)  # before any training: a bad folder costs nothing
         if getattr(args, "store", None):
             raise UsageError("--tensorboard: not with --store yet; train without --store")
+    save_dir = getattr(args, "save_params", None)
+    if save_dir and getattr(args, "store", None):
+        raise UsageError("--save-params: not with --store; use sweep --save-params for stores")
     if getattr(args, "store", None):
         from coagentnet.commands.train_store import train_into_store
 
@@ -204,8 +217,11 @@ def run(args: argparse.Namespace) -> int:
                     pop_seeds,
                     progress=partial(_count_updates, bar, len(pop_configs)),
                     on_evaluation=writer,
+                    keep_params=bool(save_dir),
                 ):
                     results.setdefault(res.config, []).append(res)
+                    if save_dir:
+                        _save(save_dir, res, varying)
             finally:
                 if writer is not None:
                     writer.close()
@@ -217,6 +233,16 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _save(folder: str, result: RunResult, varying: list[str]) -> None:
+    import re
+
+    from coagentnet.training.checkpoint import save_params
+
+    name = re.sub(r"[^\w.=-]+", "_", _label(result.config, varying))
+    save_params(Path(folder) / f"{name}-seed{result.seed}.npz", result)
+    result.params = None  # saved: not kept in memory for the rest of the command
+
+
 def _count_updates(bar: Progress, members: int, per_network: int) -> None:
     bar.updates(per_network * members)
 
@@ -226,7 +252,7 @@ def _tensorboard(root, configs, seeds, varying):
         return None
     from coagentnet.training.tensorboard import TensorBoardWriter
 
-    return TensorBoardWriter(root, [_label(c, varying) for c in configs], seeds)
+    return TensorBoardWriter(root, [_label(c, varying) for c in configs], seeds, configs)
 
 
 def warn_single_layer_critics(configs: list[Config]) -> None:
@@ -282,6 +308,8 @@ def _print_table(results: dict[Config, list[RunResult]], varying: list[str]) -> 
     title = "test accuracy" if classification else "test MSE"
     eval_mode = next(iter(results)).eval_mode
     rows = []
+    from coagentnet.analysis.stats import mean_se  # pandas: only when needed
+
     for cfg, runs in results.items():
         mean, se = mean_se([r.final.get(metric, float("nan")) for r in runs])
         se_text = "n/a" if se != se else f"{se:.4f}"

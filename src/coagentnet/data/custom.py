@@ -62,6 +62,7 @@ def register_dataset(
     y_test=None,
     task: str | None = None,
     num_classes: int | None = None,
+    replace: bool = False,
 ) -> None:
     """Make arrays loadable as data set ``name`` (``load_dataset(name)``, ``Config(dataset=)``).
 
@@ -72,11 +73,26 @@ def register_dataset(
       x_val, y_val, x_test, y_test: explicit validation and test splits (both or neither).
       task: ``"classification"`` or ``"regression"`` (default: from ``y``'s dtype).
       num_classes: classification only; default ``max label + 1`` over every split.
+      replace: replace a data set registered earlier under ``name`` (the notebook's
+        edit-and-rerun loop). Loads cached for the old arrays are never returned again: the
+        training's data cache is keyed by the loader itself (:func:`datasets.loader_of`), and
+        ``coagentnet.register_dataset`` also drops it (:func:`coagentnet.api.drop_caches`).
+        Without it a registered name is a one-line ``DataError`` naming the existing set.
 
     The arrays are checked now (shapes, dtypes, labels) so a mistake fails here, not in training.
     """
-    if not isinstance(name, str) or not name or name in datasets.dataset_names():
-        raise DataError(f"data set {name!r}: the name is taken or empty; pick another")
+    if not isinstance(name, str) or not name:
+        raise DataError(f"data set {name!r}: the name is empty; pick another")
+    if name in datasets.DATASETS:
+        raise DataError(f"data set {name!r} is built in: the name is taken; pick another")
+    if name in _REGISTERED and not replace:
+        task_, d, out, rows = datasets.dataset_shape(name)
+        raise DataError(
+            f"data set {name!r} is already registered ({task_}, {rows} rows x {d} features); "
+            "pass replace=True to replace it"
+        )
+    if name in datasets.dataset_names() and name not in _REGISTERED:
+        raise DataError(f"data set {name!r}: the name is taken; pick another")
     if name == "correlated":
         raise DataError("data set 'correlated' is the built-in stream; pick another name")
     given = [a is not None for a in (x_val, y_val, x_test, y_test)]

@@ -276,6 +276,12 @@ def add_loader(name: str, loader: Callable[..., _Loaded], shape: tuple) -> None:
     SHAPES[name] = shape
 
 
+def loader_of(name: str) -> Callable[..., _Loaded] | None:
+    """The loader registered under ``name`` (None if none): caches of loaded data key on it, so
+    a data set registered again under the same name is never served from the old entry."""
+    return _LOADERS.get(name)
+
+
 def remove_loader(name: str) -> None:
     if name in DATASETS:
         raise DataError(f"data set {name!r} is built in")
@@ -332,9 +338,7 @@ def load_dataset(
             "'correlated' is an online stream, not a fixed data set: use coagentnet.data.stream"
         )
     if name not in _LOADERS:
-        raise DataError(
-            f"unknown data set {name!r}; expected one of: {', '.join(dataset_names())}"
-        )
+        raise DataError(f"unknown data set {name!r}; expected one of: {', '.join(dataset_names())}")
     problem = input_range_problem(name, input_range)
     if problem:
         raise DataError(problem)

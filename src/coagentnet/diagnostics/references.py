@@ -87,6 +87,11 @@ def sampled_reference(
     return _sampled_program(plain, problem, repeats)(net, x, y, key, hyper)
 
 
+def drop_compiled() -> None:
+    """Forget the compiled reference estimators (a rule was registered again)."""
+    _sampled_program.cache_clear()
+
+
 @functools.lru_cache(maxsize=16)
 def _sampled_program(plain: Config, problem: Problem, repeats: int):
     """The compiled reference estimator of one network shape (built once per shape)."""

@@ -15,6 +15,7 @@ from coagentnet.analysis import frames as analysis
 from coagentnet.analysis import html, plots
 from coagentnet.analysis.figures import Fig, draw
 from coagentnet.analysis.frames import Protocol
+from coagentnet.analysis.improvement import improvement_table
 from coagentnet.atomic import check_target, write_text
 from coagentnet.reproduce.runner import read_meta
 from coagentnet.reproduce.studies import STUDIES, Experiment, study
@@ -59,14 +60,21 @@ def final_table(sel: analysis.Selection, protocol: Protocol) -> pd.DataFrame:
         row[f"test AUC {name} se"] = r["test_auc_se"]
         row[f"final test {name} mean"] = r["test_final"]
         row[f"final test {name} se"] = r["test_final_se"]
-        row["ci_low"] = r["test_final_ci_low"]
-        row["ci_high"] = r["test_final_ci_high"]
-        row["ci"] = r["ci"]
+        row["ci_low"], row["ci_high"], row["ci"] = _interval(r, name)
         row["n"] = int(r["n"])
         row["diverged"] = int(r["diverged"])
         row["diverged_all_settings"] = int(r["diverged_any"])
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _interval(r: dict, name: str) -> tuple[float, float, str]:
+    """The final test interval; an accuracy's is clipped to [0, 1] (a t interval at n = 3 can
+    reach below 0), and its kind then says so."""
+    low, high, kind = r["test_final_ci_low"], r["test_final_ci_high"], r["ci"]
+    if name == "accuracy" and (low < 0 or high > 1):
+        low, high, kind = max(low, 0.0), min(high, 1.0), f"{kind}, clipped to [0, 1]"
+    return low, high, kind
 
 
 @dataclass
@@ -80,6 +88,8 @@ class Analysed:
     table: pd.DataFrame
     figures: list[html.Figure]
     selection: analysis.Selection | None
+    datasets: tuple[str, ...] = ()
+    improvement: pd.DataFrame | None = None
 
 
 def analyse_store(path: Path, fig_dir: Path) -> Analysed:
@@ -106,7 +116,9 @@ def analyse_store(path: Path, fig_dir: Path) -> Analysed:
         png, svg = plots.save(mpl, fig_dir / f"{exp.file}-{fig.name}")
         figs.append(html.Figure(fig.title, png, svg))
     table = final_table(sel, exp.protocol)
-    return Analysed(path, meta.get("study", ""), exp, meta, table, figs, sel)
+    datasets = tuple(sorted(frames.runs["dataset"].unique())) if "dataset" in frames.runs else ()
+    poi = improvement_table(frames, sel, exp.protocol)
+    return Analysed(path, meta.get("study", ""), exp, meta, table, figs, sel, datasets, poi)
 
 
 def _versions(path: Path) -> dict[str, str]:
@@ -178,7 +190,8 @@ def build_report(
             paras = [f"Claim: {st.claim}"] if st else []
             if timings and a.study in timings:
                 paras.append(f"Wall time of this study's runs: {timings[a.study]:.0f} s.")
-            sections.append(html.Section(st.title if st else a.experiment.title, paras))
+            title = _study_title(st.title, analysed, a.study) if st else a.experiment.title
+            sections.append(html.Section(title, paras))
         counts = a.meta.get("counts", {})
         paras = []
         desc = preset_description(a.meta) if a.meta.get("file") else ""
@@ -207,6 +220,13 @@ def build_report(
                 a.table.to_csv(index=False),
                 option="report",
             )
+            if a.improvement is not None and not a.improvement.empty:
+                sec.tables.append(html.Table(
+                    "Probability of improvement (final test value)", a.improvement,
+                    note="P(a run of 'method' beats a run of 'over'), ties half (rliable's "
+                    "statistic); 95% percentile bootstrap over runs, seed "
+                    f"{analysis.BOOTSTRAP_SEED}; diverged runs left out.",
+                ))  # fmt: skip
         else:
             sec.errors.append("No complete runs in this store yet.")
         sec.figures.extend(a.figures)
@@ -214,8 +234,13 @@ def build_report(
         summary["studies"].setdefault(a.study or a.experiment.file, {})[a.experiment.file] = {
             "counts": counts,
             "table": a.table.to_dict(orient="records"),
+            "probability_of_improvement": (
+                [] if a.improvement is None else a.improvement.to_dict(orient="records")
+            ),
             "figures": [_relative(f.png, out) for f in a.figures],
         }
+    if analysed:
+        sections.insert(0, _claims_summary(analysed, order))
     versions.update(html.analysis_versions())
     intro = [
         "Structural credit assignment with coagent networks: the studies of Gupta et al. (2021) "
@@ -239,6 +264,45 @@ def _beside(store: Path, root: Path, out: Path) -> Path:
         return out
 
 
+def _claims_summary(analysed: list[Analysed], order: dict) -> html.Section:
+    """The page's first section: per experiment one line, its claim, its budget (preset and
+    runs) and the decisive numbers (each method's final test mean and interval)."""
+    lines = []
+    for a in analysed:
+        st = study(a.study) if a.study in order else None
+        head = f"{st.name}: {st.claim}" if st else a.experiment.title
+        counts = a.meta.get("counts", {})
+        runs = sum(int(v or 0) for v in counts.values())
+        budget = f"preset {a.meta.get('preset', '-')}, {runs} runs"
+        numbers = []
+        if not a.table.empty:
+            cols = a.table.columns
+            value = next(c for c in cols if c.startswith("final test ") and c.endswith(" mean"))
+            for r in a.table.to_dict("records"):
+                numbers.append(
+                    f"{r['method']} {r[value]:.3g} [{r['ci_low']:.3g}, {r['ci_high']:.3g}]"
+                )
+        lines.append(
+            f"{head} ({a.experiment.file}; {budget}): "
+            + ("; ".join(numbers) if numbers else "no complete runs yet")
+        )
+    note = (
+        "One line per experiment: the claim, the budget, and each method's final test value "
+        "at its selected setting with its 95% interval. Whether the numbers bear the claim "
+        "out is argued, claim by claim, in docs/RESULTS.md."
+    )
+    return html.Section("Claims summary", [note, *lines])
+
+
+def _study_title(title: str, analysed: list[Analysed], name: str) -> str:
+    """A study's heading names the data it ran on: "MNIST, ..." over runs on digits reads
+    "digits (the MNIST study), ..."."""
+    used = sorted({d for a in analysed if a.study == name for d in a.datasets})
+    if title.startswith("MNIST,") and used and used != ["mnist"]:
+        return f"{', '.join(used)} (the MNIST study),{title.removeprefix('MNIST,')}"
+    return title
+
+
 def _relative(path: Path, base: Path) -> str:
     try:
         return str(Path(path).resolve().relative_to(Path(base).resolve()))
@@ -251,7 +315,8 @@ def _markdown(summary: dict) -> str:
     lines = []
     for st, exps in summary["studies"].items():
         for exp, info in exps.items():
-            lines.append(f"### {_md_text(st)} / {_md_text(exp)}\n")
+            head = _md_text(exp) if st == exp else f"{_md_text(st)} / {_md_text(exp)}"
+            lines.append(f"### {head}\n")  # a store outside a study: one name, not "s / s"
             rows = info["table"]
             if not rows:
                 lines.append("(no complete runs)\n")

@@ -14,11 +14,8 @@ from pathlib import Path
 
 from coagentnet.analysis.figures import Fig
 from coagentnet.analysis.frames import Protocol
+from coagentnet.reproduce.names import PRESETS
 
-PRESETS = ("quick", "long", "paper")
-"""Presets ``reproduce`` knows: ``quick`` (minutes on a laptop), ``long`` (hours on a 2-core
-CPU; only the studies whose claims a longer budget can decide define it), ``paper`` (the
-authors' scale, for a GPU). Every study file defines ``REQUIRED_PRESETS``."""
 REQUIRED_PRESETS = ("quick", "paper")
 
 

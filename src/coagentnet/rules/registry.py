@@ -7,19 +7,30 @@ before its configs are built). :class:`~coagentnet.config.Config` reads the name
 from here, so nothing else lists rule names.
 """
 
+import importlib
 from collections.abc import Callable, Mapping
 from functools import partial
 from typing import NamedTuple
 
-from coagentnet.model.baselines import BASELINES
-from coagentnet.model.units import UNIT_TYPES
-from coagentnet.rules.backprop import backprop_rule
-from coagentnet.rules.coagent import coagent_rule
-from coagentnet.rules.straight_through import straight_through_rule
-from coagentnet.rules.value_based import value_based_rule
+from coagentnet.model.kinds import DISCRETE_UNIT_KINDS as DISCRETE_UNITS
+from coagentnet.model.kinds import baseline_kinds, unit_kinds
 
-#: Unit types with discrete actions (asked of the unit types themselves).
-DISCRETE_UNITS = tuple(kind for kind, make in UNIT_TYPES.items() if make().is_discrete)
+
+class Builtin(NamedTuple):
+    """A built-in rule's constructor, imported on its first call (the rule modules import JAX;
+    the names and traits here do not, so config validation and ``coagentnet --help`` start
+    without it). ``keywords``: fixed arguments, as ``functools.partial`` would bind them."""
+
+    module: str
+    function: str
+    keywords: tuple[tuple[str, object], ...] = ()
+
+    @property
+    def func(self) -> Callable:
+        return getattr(importlib.import_module(f"coagentnet.rules.{self.module}"), self.function)
+
+    def __call__(self, cfg, problem):
+        return self.func(cfg, problem, **dict(self.keywords))
 
 
 class RuleTraits(NamedTuple):
@@ -50,15 +61,22 @@ _PG = RuleTraits(policy_gradient=True, baselines=None)
 _CRITIC = _PG._replace(critics=True)
 _BERNOULLI = RuleTraits(unit_types=("bernoulli",))
 
+_ST = ("straight_through", "straight_through_rule")
+_COAGENT = ("coagent", "coagent_rule")
+
 BUILTIN: tuple[RuleEntry, ...] = (
-    RuleEntry("backprop", backprop_rule, RuleTraits()),
-    RuleEntry("straight_through", partial(straight_through_rule, gated=False), _BERNOULLI),
-    RuleEntry("straight_through_gated", partial(straight_through_rule, gated=True), _BERNOULLI),
-    RuleEntry("reinforce", partial(coagent_rule, bootstrap=None), _PG),
-    RuleEntry("actor_critic", partial(coagent_rule, bootstrap="sampled"), _CRITIC),
-    RuleEntry("off_policy", partial(coagent_rule, bootstrap="greedy"), _CRITIC),
-    RuleEntry("mc_critic", partial(coagent_rule, bootstrap="monte_carlo"), _CRITIC),
-    RuleEntry("value_based", value_based_rule, RuleTraits(unit_types=DISCRETE_UNITS)),
+    RuleEntry("backprop", Builtin("backprop", "backprop_rule"), RuleTraits()),
+    RuleEntry("straight_through", Builtin(*_ST, (("gated", False),)), _BERNOULLI),
+    RuleEntry("straight_through_gated", Builtin(*_ST, (("gated", True),)), _BERNOULLI),
+    RuleEntry("reinforce", Builtin(*_COAGENT, (("bootstrap", None),)), _PG),
+    RuleEntry("actor_critic", Builtin(*_COAGENT, (("bootstrap", "sampled"),)), _CRITIC),
+    RuleEntry("off_policy", Builtin(*_COAGENT, (("bootstrap", "greedy"),)), _CRITIC),
+    RuleEntry("mc_critic", Builtin(*_COAGENT, (("bootstrap", "monte_carlo"),)), _CRITIC),
+    RuleEntry(
+        "value_based",
+        Builtin("value_based", "value_based_rule"),
+        RuleTraits(unit_types=DISCRETE_UNITS),
+    ),
 )
 
 # The registry proper. Built-ins fill it here; register_rule is the one way to add to it.
@@ -69,6 +87,8 @@ def register_rule(
     entry: RuleEntry | str,
     make: Callable | None = None,
     traits: RuleTraits | None = None,
+    *,
+    replace: bool = False,
     **trait_values,
 ) -> RuleEntry:
     """Add a rule defined outside the package (call it before building its configs).
@@ -77,9 +97,15 @@ def register_rule(
     ``register_rule(name, make, policy_gradient=True, baselines=None)`` (trait keywords build
     the :class:`RuleTraits`). ``make(cfg, problem) -> Rule``. Returns the entry registered.
 
-    Raises ``ValueError`` (one line) if the name is taken (a rule is never replaced behind the
-    back of configs built with it) or the traits contradict each other or name unknown
-    baselines or unit types.
+    ``replace=True`` replaces a rule registered earlier under the same name (the notebook's
+    edit-and-rerun loop): programs compiled for the old entry are never used again, since the
+    compiled-trainer cache is keyed by the entry itself (:func:`rule_entry`), and
+    ``coagentnet.register_rule`` also drops them (:func:`coagentnet.api.drop_caches`).
+    Built-in rules cannot be replaced.
+
+    Raises ``ValueError`` (one line) if the name is taken and ``replace`` is false (a rule is
+    never replaced behind the back of configs built with it), or the traits contradict each
+    other or name unknown baselines or unit types.
     """
     if isinstance(entry, str):
         if traits is not None and trait_values:
@@ -89,13 +115,29 @@ def register_rule(
         raise ValueError(f"rule {entry.name!r}: a RuleEntry already carries make and traits")
     if not isinstance(entry.name, str) or not entry.name.isidentifier():
         raise ValueError(f"rule name must be an identifier, got {entry.name!r}")
-    if entry.name in _RULES:
-        raise ValueError(f"rule {entry.name!r} is already registered")
+    if entry.name in {builtin.name for builtin in BUILTIN}:
+        raise ValueError(
+            f"rule {entry.name!r} is already registered as a built-in; pick another name"
+        )
+    if entry.name in _RULES and not replace:
+        old = _RULES[entry.name].make
+        raise ValueError(
+            f"rule {entry.name!r} is already registered (make={_describe(old)}); "
+            "pass replace=True to replace it"
+        )
     if not callable(entry.make):
         raise ValueError(f"rule {entry.name!r}: make must be a callable (cfg, problem) -> Rule")
     check_traits(entry.name, entry.traits)
     _RULES[entry.name] = entry
     return entry
+
+
+def _describe(make: Callable) -> str:
+    """``module.qualname`` of a rule constructor (a partial: its function's)."""
+    func = make.func if isinstance(make, Builtin | partial) else make
+    name = getattr(func, "__qualname__", None) or type(func).__name__
+    module = getattr(func, "__module__", None)
+    return f"{module}.{name}" if module else name
 
 
 def check_traits(name: str, traits: RuleTraits) -> None:
@@ -107,7 +149,7 @@ def check_traits(name: str, traits: RuleTraits) -> None:
     if traits.baselines is not None:
         if not traits.baselines:
             raise ValueError(f"rule {name!r}: baselines must name at least one kind ('none')")
-        unknown = set(traits.baselines) - set(BASELINES)
+        unknown = set(traits.baselines) - set(baseline_kinds())
         if unknown:
             raise ValueError(f"rule {name!r}: unknown baselines {sorted(unknown)}")
         if traits.baselines != ("none",) and not traits.policy_gradient:
@@ -118,7 +160,7 @@ def check_traits(name: str, traits: RuleTraits) -> None:
     elif not traits.policy_gradient:
         raise ValueError(f"rule {name!r}: baselines=None (every kind) needs policy_gradient=True")
     if traits.unit_types is not None:
-        unknown = set(traits.unit_types) - set(UNIT_TYPES)
+        unknown = set(traits.unit_types) - set(unit_kinds())
         if not traits.unit_types or unknown:
             raise ValueError(f"rule {name!r}: unknown unit types {sorted(unknown) or '()'}")
 
@@ -170,7 +212,7 @@ def names_where(**traits) -> tuple[str, ...]:
 def baselines_of(name: str) -> tuple[str, ...]:
     """The baseline kinds rule ``name`` accepts."""
     declared = _RULES[name].traits.baselines
-    return tuple(BASELINES) if declared is None else declared
+    return baseline_kinds() if declared is None else declared
 
 
 def make_rule(cfg, problem):

@@ -183,7 +183,7 @@ def check_configs(configs: list[Config], memory_bytes: int | None = None) -> Non
       ConfigError, DataError: one line naming the field.
     """
     from coagentnet.config import ConfigError
-    from coagentnet.training.loop import config_data
+    from coagentnet.training.data_cache import config_data
 
     largest: dict[tuple, Config] = {}  # per data set: the config with the largest batch
     for config in {c.static_key(): c for c in configs}.values():

@@ -60,9 +60,7 @@ def code_fingerprint() -> str:
 
 def population_key(configs: Sequence, seeds: Sequence[int]) -> str:
     """What a checkpoint must have been written for: code, configs and seeds, in order."""
-    text = json.dumps(
-        [code_fingerprint(), [repr(c) for c in configs], [int(s) for s in seeds]]
-    )
+    text = json.dumps([code_fingerprint(), [repr(c) for c in configs], [int(s) for s in seeds]])
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -320,6 +318,7 @@ def save_params(path: str | Path, result) -> None:
         for keys, leaf in jax.tree_util.tree_flatten_with_path(result.params)[0]
     }
     meta = {"config": dataclasses.asdict(result.config), "seed": result.seed}
+    meta["tree"] = _skeleton(result.params, "")  # the containers, for load_params
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".part")
     try:
@@ -331,3 +330,34 @@ def save_params(path: str | Path, result) -> None:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def _skeleton(tree, prefix: str):
+    """``tree`` with each array replaced by its name in the ``.npz`` (tuples marked)."""
+    if isinstance(tree, dict):
+        return {k: _skeleton(v, f"{prefix}{k}/") for k, v in tree.items()}
+    if isinstance(tree, tuple | list):
+        items = [_skeleton(v, f"{prefix}{i}/") for i, v in enumerate(tree)]
+        return {"__tuple__": items} if isinstance(tree, tuple) else items
+    return prefix[:-1]
+
+
+def _rebuild(skeleton, arrays):
+    if isinstance(skeleton, str):
+        return arrays[skeleton]
+    if isinstance(skeleton, list):
+        return [_rebuild(v, arrays) for v in skeleton]
+    if set(skeleton) == {"__tuple__"}:
+        return tuple(_rebuild(v, arrays) for v in skeleton["__tuple__"])
+    return {k: _rebuild(v, arrays) for k, v in skeleton.items()}
+
+
+def load_params(path: str | Path) -> tuple[dict, dict]:
+    """``(meta, params)`` of a file written by :func:`save_params`: meta holds ``config`` (a
+    dict) and ``seed``; params the arrays in their saved containers. Read without pickle."""
+    with np.load(Path(path), allow_pickle=False) as data:
+        meta = json.loads(str(data["config"]))
+        arrays = {name: data[name] for name in data.files if name != "config"}
+    if "tree" not in meta:
+        raise ValueError(f"{path}: saved without its tree layout; save it again")
+    return meta, _rebuild(meta["tree"], arrays)

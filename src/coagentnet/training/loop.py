@@ -21,9 +21,10 @@ import numpy as np
 
 from coagentnet.config import POPULATION_SCALARS, Config, ConfigError
 from coagentnet.rules.base import RuleContext
-from coagentnet.rules.registry import make_rule
+from coagentnet.rules.registry import make_rule, rule_entry
 from coagentnet.training.batches import TrainingData, training_data
 from coagentnet.training.checkpoint import Checkpointer, Snapshot
+from coagentnet.training.data_cache import config_data, drop_loaded_data
 from coagentnet.training.evaluation import eval_arrays, evaluate
 from coagentnet.training.members import population_setup
 from coagentnet.training.optim import make_optimizer, scale_updates
@@ -222,28 +223,15 @@ def _static_config(cfg: Config) -> Config:
     return cfg.replace(**{k: getattr(Config, k) for k in POPULATION_SCALARS})
 
 
-def config_data(cfg: Config):
-    """The fixed data set ``cfg`` trains on, loaded once per process (a check before training,
-    such as ``sweeps.plan.check_configs``, and the training then share one load)."""
-    return _load(cfg.dataset, cfg.data_dir, cfg.split_seed, cfg.normalize, cfg.input_range)
-
-
-@functools.lru_cache(maxsize=8)
-def _load(name: str, data_dir: str | None, split_seed: int, normalize: bool, input_range: str):
-    from coagentnet.data import load_dataset
-
-    return load_dataset(
-        name,
-        data_dir=data_dir,
-        split_seed=split_seed,
-        normalize=normalize,
-        input_range=input_range,
-    )
+def drop_caches() -> None:
+    """Forget every loaded data set and compiled Trainer (a rule or data set was replaced)."""
+    drop_loaded_data(), _trainer.cache_clear()
 
 
 @functools.lru_cache(maxsize=16)
-def _trainer(cfg: Config, data) -> Trainer:
-    """One Trainer (and so one set of compiled programs) per static config and data set."""
+def _trainer(cfg: Config, data, entry=None) -> Trainer:
+    """One Trainer (and so one set of compiled programs) per static config, data set and rule
+    entry (``entry`` is only a key: a rule registered again under its name compiles anew)."""
     return Trainer(cfg, training_data(cfg, data))
 
 
@@ -306,7 +294,7 @@ def train_population(
         raise ConfigError("pretrain_epochs: train with training.run.run_population, not the loop")
     if data is None and not cfg.is_stream:
         data = config_data(cfg)
-    trainer = _trainer(_static_config(cfg), data)
+    trainer = _trainer(_static_config(cfg), data, rule_entry(cfg.rule))
     hyper, keys, layout = population_setup(configs, seeds)
     P = len(configs)
     programs = trainer.programs(layout)
