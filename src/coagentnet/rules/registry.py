@@ -58,6 +58,13 @@ BUILTIN: tuple[RuleEntry, ...] = (
     RuleEntry("actor_critic", partial(coagent_rule, bootstrap="sampled"), _CRITIC),
     RuleEntry("off_policy", partial(coagent_rule, bootstrap="greedy"), _CRITIC),
     RuleEntry("mc_critic", partial(coagent_rule, bootstrap="monte_carlo"), _CRITIC),
+    RuleEntry("greedy_return", partial(coagent_rule, bootstrap=None, continuation="return"), _PG),
+    RuleEntry(
+        "greedy_counterfactual",
+        partial(coagent_rule, bootstrap=None, continuation="counterfactual"),
+        # Summing over a unit's actions cancels any baseline exactly: it takes none.
+        _PG._replace(baselines=("none",), unit_types=DISCRETE_UNITS),
+    ),
     RuleEntry("value_based", value_based_rule, RuleTraits(unit_types=DISCRETE_UNITS)),
 )
 
