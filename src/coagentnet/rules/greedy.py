@@ -30,7 +30,7 @@ import jax
 import jax.numpy as jnp
 
 from coagentnet.model.losses import task_loss
-from coagentnet.model.network import Trace, greedy_continuation, layer_policy
+from coagentnet.model.network import Trace, greedy_continuation, layer_policy, linear
 from coagentnet.model.units import Units
 
 
@@ -64,22 +64,31 @@ def counterfactual_returns(
 
     The other units of layer t keep their sampled actions; layers t+1.. and the read-out act
     greedily. Only the U (K - 1) actions a unit did not take need a forward pass (shifted by
-    j = 1..K-1 modulo K); the taken one is the unmodified return, computed once.
+    j = 1..K-1 modulo K); the taken one is the unmodified return, computed once. Each variant's
+    next pre-activation is a rank-one update of the unmodified one.
     """
     a = trace.actions[t]  # [B, U] raw actions (bits or indices)
     B, U = a.shape
     K = unit.num_actions
+    L = len(params["hidden"])
+    # Changing unit i's action moves the next affine layer's pre-activation by a rank-one term,
+    # dv * w[i], so the first matmul of each variant is the unmodified one plus that term.
+    nxt = params["hidden"][t + 1] if t + 1 < L else params["readout"]
+    h = linear(nxt, trace.states[t + 1])  # [B, W]
 
-    def ret(a_mod):  # [B, U] raw actions -> [B]
-        return -task_loss(task, greedy_continuation(params, unit.value(a_mod), t + 1, unit), y)
+    def ret(h_var):  # [B, W] pre-activation of the next layer -> [B]
+        if t + 1 == L:
+            return -task_loss(task, h_var, y)
+        s = unit.value(unit.greedy(unit.head(h_var)))
+        return -task_loss(task, greedy_continuation(params, s, t + 2, unit), y)
 
-    shifts = jnp.arange(1, K)  # [K-1]
-    # a with unit i shifted by j: [U, K-1, B, U]
-    onehot = jnp.eye(U, dtype=bool)[:, None, None, :]  # [U, 1, 1, U]
-    shifted = jnp.mod(a + shifts[:, None, None].astype(a.dtype), K).astype(a.dtype)  # [K-1,B,U]
-    variants = jnp.where(onehot, shifted[None], a[None, None])
+    shifts = jnp.arange(1, K)  # action (a_i + j) mod K for j = 1..K-1
+    shifted = jnp.mod(a[None] + shifts[:, None, None].astype(a.dtype), K).astype(a.dtype)
+    dv = unit.value(shifted) - unit.value(a)[None]  # [K-1, B, U]
+    # h with unit i shifted by j: [U, K-1, B, W]
+    variants = h + jnp.einsum("jbi,iw->ijbw", dv, nxt["w"])
     g_shift = jax.vmap(jax.vmap(ret))(variants)  # [U, K-1, B]
-    g_taken = ret(a)  # [B]
+    g_taken = ret(h)  # [B]
     ks = jnp.arange(K)  # action k of unit i is shift (k - a_i) mod K
     shift_of = jnp.mod(ks[None, None, :] - a[..., None].astype(jnp.int32), K)  # [B, U, K]
     g_shift = jnp.moveaxis(g_shift, -1, 0)  # [B, U, K-1]
