@@ -54,3 +54,39 @@ def test_critic_rules_log_the_diagnostics_per_layer(rule):
 def test_other_rules_do_not_log_them():
     cfg = Config(dataset="digits", rule="greedy_return", layers=2, units=8, epochs=1)
     assert not [k for k in train(cfg, 0).final if "critic_ev" in k or "signal_corr" in k]
+
+
+def test_the_critics_study_draws_the_diagnostics_per_layer(tmp_path):
+    from coagentnet.analysis import frames as analysis
+    from coagentnet.analysis.figures import draw
+    from coagentnet.reproduce.studies import STUDIES
+    from coagentnet.sweeps.plan import make_run
+    from coagentnet.sweeps.store import Store
+    from coagentnet.training.results import RunResult
+
+    study = next(s for s in STUDIES if s.name == "mnist_deep")
+    exp = next(e for e in study.experiments if e.file == "critics")
+    names = ("critic_ev_target", "critic_ev_greedy", "signal_corr_greedy")
+    figs = {f.metric: f for f in exp.figures if f.metric in names}
+    assert sorted(figs) == sorted(names) and {f.split for f in figs.values()} == {"training"}
+    with Store(tmp_path / "s.sqlite") as store:
+        for rule in ("reinforce", "off_policy"):
+            for seed in (0, 1):
+                cfg = Config(dataset="digits", layers=2, units=8, rule=rule)
+                rows = [(step, "validation", "accuracy", None, 0.1 * step) for step in (0, 1, 2)]
+                rows += [(step, "test", "accuracy", None, 0.1 * step) for step in (0, 1, 2)]
+                if rule == "off_policy":
+                    rows += [
+                        (step, "training", name, t, 0.5)
+                        for step in (1, 2)
+                        for name in names
+                        for t in range(2)
+                    ]
+                store.finish(make_run(cfg, seed), RunResult(cfg, seed, False, rows, {}, 2))
+        frames = analysis.load(store)
+    sel = analysis.analyse(frames, exp.protocol, label_keys=exp.labels)
+    for fig in figs.values():
+        drawn = draw(fig, frames, sel, exp.protocol)
+        assert drawn is not None
+        texts = [line.get_label() for ax in drawn.axes for line in ax.get_lines()]
+        assert "layer 0" in texts and "layer 1" in texts
