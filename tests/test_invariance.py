@@ -44,6 +44,11 @@ FAMILIES = {
     "actor_critic": dict(DIGITS, rule="actor_critic", baseline="ema"),
     "off_policy": dict(DIGITS, rule="off_policy", baseline="layer_state"),
     "mc_critic": dict(DIGITS, rule="mc_critic"),
+    "greedy_return": dict(DIGITS, rule="greedy_return", baseline="ema"),
+    "greedy_counterfactual": dict(DIGITS, rule="greedy_counterfactual"),
+    "greedy_counterfactual_kary": dict(
+        DIGITS, rule="greedy_counterfactual", unit_type="categorical", num_actions=3
+    ),
     "straight_through": dict(DIGITS, rule="straight_through"),
     "straight_through_gated": dict(DIGITS, rule="straight_through_gated"),
     "backprop": dict(DIGITS, rule="backprop"),

@@ -24,6 +24,9 @@ _NAMES = {
     "loss": "loss",
     "entropy": "mean unit entropy (nats)",
     "on_fraction": "on-fraction",
+    "critic_ev_target": "critic explained variance of y_t",  # training split (issue 22)
+    "critic_ev_greedy": "critic explained variance of exact G_t",
+    "signal_corr_greedy": "corr(actor signal, exact G_t)",
     "grad_var": "update total variance",  # grad_*: train split, layer L is the read-out
     "grad_snr": "update SNR",
     "grad_cos": "cosine with the expected-loss gradient",
@@ -50,7 +53,9 @@ class Fig:
         setting, one line per method (or per value of ``line``), a panel per ``facet`` value;
       ``sensitivity``: ``score`` (val_auc, test_auc, test_final) against ``x``;
       ``layers``: a per-layer metric (entropy, on_fraction; with ``grad_diagnostics`` runs and
-        ``split="train"`` also grad_var, grad_snr, grad_cos) over updates, a panel per method;
+        ``split="train"`` also grad_var, grad_snr, grad_cos; for critic rules and
+        ``split="training"`` critic_ev_target, critic_ev_greedy, signal_corr_greedy) over
+        updates, a panel per method;
       ``selected``: the selected value of tuned ``param`` against method column ``x``.
     """
 

@@ -61,6 +61,19 @@ CASES: dict[str, Case] = {
             steps=100,
             budget=5_000,
         ),
+        # Issue 22: the exact greedy-continuation rules (no critics) and plain REINFORCE on the
+        # same 3 x 64 network, each against backprop in the same measurement.
+        *(
+            Case(
+                f"mnist-3x64-{rule}",
+                f"MNIST-shaped 784-64-64-64-10, Bernoulli {rule}, batch 32 (issue 22)",
+                dict(_MNIST, layers=3, rule=rule),
+                dict(_MNIST, layers=3, rule="backprop"),
+                steps=100,
+                budget=5_000,
+            )
+            for rule in ("reinforce", "greedy_return", "greedy_counterfactual")
+        ),
         Case(
             "correlated-1x50",
             "correlated stream, 1x50 Gaussian ReLU REINFORCE + ema baseline, batch 32 (SPEC 7.5)",

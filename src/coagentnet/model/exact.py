@@ -84,3 +84,20 @@ def greedy_objective(params: dict, x: jax.Array, y: jax.Array, t: int, task: str
     p_s = state_distributions(params, x)[t - 1]  # [B, C] over s_t
     pi = _action_probs(layers[t], configs, configs)  # [C(s_t), C(a)]
     return jnp.mean(jnp.einsum("bs,sa,ba->b", p_s, pi, q))
+
+
+def sampled_return(params: dict, s_next: jax.Array, t: int, y: jax.Array, task: str) -> jax.Array:
+    """Q_t^pi(s_t, a_t) = -E[loss] when layers t+1.. sample from their policies from
+    s_{t+1} = a_t: the exact on-policy critic of ``actor_critic``. ``s_next [B, U]`` -> ``[B]``.
+    """
+    layers = params["hidden"]
+    configs = configurations(layers[0]["b"].shape[0])
+    if t == len(layers) - 1:  # only the deterministic read-out is left
+        return -task_loss(task, linear(params["readout"], s_next), y)
+    dist = _action_probs(layers[t + 1], s_next, configs)  # [B, C] over s_{t+2}
+    for layer in layers[t + 2 :]:
+        dist = dist @ _action_probs(layer, configs, configs)
+    outputs = linear(params["readout"], configs)  # [C, O]
+    B = s_next.shape[0]
+    losses = jax.vmap(lambda o: task_loss(task, jnp.broadcast_to(o, (B,) + o.shape), y))(outputs)
+    return -jnp.sum(dist * losses.T, axis=-1)

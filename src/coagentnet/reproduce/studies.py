@@ -98,6 +98,16 @@ STUDIES: tuple[Study, ...] = (
                         split="train",
                         metric="on_fraction",
                     ),
+                    # Issue 22: how far each layer's critic is from its target and from the
+                    # exact greedy-continuation return (training metrics, batch averages).
+                    *(
+                        Fig("layers", metric, title, split="training", metric=metric)
+                        for metric, title in (
+                            ("critic_ev_target", "Per-layer critic explained variance (target)"),
+                            ("critic_ev_greedy", "Per-layer critic explained variance (exact G)"),
+                            ("signal_corr_greedy", "Per-layer actor signal vs exact G"),
+                        )
+                    ),
                     Fig(
                         "sensitivity",
                         "lr",

@@ -2,7 +2,8 @@
 
 Every hidden unit is an agent whose action is its output; hidden layer t learns from its own
 policy-gradient term ``grad log pi_t(a_t|s_t) * (signal_t - b_t)`` (see :func:`coagent_rule`).
-The registry (:mod:`coagentnet.rules.registry`) names the four rules built from it.
+The registry (:mod:`coagentnet.rules.registry`) names the six rules built from it: REINFORCE,
+the three critic rules and the two exact greedy-continuation rules of :mod:`.greedy`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from coagentnet.model import baselines, critics, partition
 from coagentnet.model.losses import regression_loss, score_function_surrogate, task_loss
 from coagentnet.model.network import Trace, init_network, rollout
 from coagentnet.model.units import Units, units_from_config
-from coagentnet.rules import exploration, staged
+from coagentnet.rules import critic_metrics, exploration, greedy, staged
 from coagentnet.rules.base import Problem, Rule, RuleContext, trace_stats
 
 if TYPE_CHECKING:  # only for annotations: config reads the registry, which imports this
@@ -51,8 +52,11 @@ def critic_signals(q_fn, trace: Trace, r, unit: Units, bootstrap: str, actor_sig
     return signals, y_t, q
 
 
-def coagent_rule(cfg: Config, problem: Problem, bootstrap: str | None) -> Rule:
-    """REINFORCE (``bootstrap=None``) or a critic rule (``sampled``, ``greedy``, ``monte_carlo``).
+def coagent_rule(
+    cfg: Config, problem: Problem, bootstrap: str | None, continuation: str | None = None
+) -> Rule:
+    """REINFORCE (``bootstrap=None``), a critic rule (``sampled``, ``greedy``, ``monte_carlo``)
+    or an exact greedy-continuation rule (``continuation`` ``return`` or ``counterfactual``).
 
     Hidden layer t learns from ``grad log pi_t(a_t|s_t) * (signal_t - b_t)``:
 
@@ -68,6 +72,16 @@ def coagent_rule(cfg: Config, problem: Problem, bootstrap: str | None) -> Rule:
       E_{s_t}[sum_a pi_t(a|s_t) Q_t^greedy(s_t, a)], the return when all downstream layers act
       greedily, which is how the network is evaluated. No importance ratio is used.
     - ``mc_critic`` (bootstrap ``monte_carlo``): critics regressed to r; signal_t = Q_t.
+    - ``greedy_return`` (``continuation="return"``, issue 22): signal_t = G_t, the exact
+      return of the greedy continuation from the sampled s_{t+1}
+      (:func:`coagentnet.rules.greedy.continuation_returns`): the off-policy signal with exact
+      critics, no critic learned. Any baseline.
+    - ``greedy_counterfactual`` (``continuation="counterfactual"``): per unit,
+      sum_k grad pi_i(k) G_t(a with a_i = k) (:mod:`coagentnet.rules.greedy`); the sum over a
+      unit's actions makes a baseline cancel exactly, so the rule takes none.
+
+    Critic rules also log per-layer diagnostics against the exact greedy return
+    (:mod:`coagentnet.rules.critic_metrics`).
 
     With ``warm_start_epochs = N`` critic rules use signal r for the first N epochs while their
     critics already learn. The read-out is trained by its own gradient only (or, with a
@@ -116,6 +130,8 @@ def coagent_rule(cfg: Config, problem: Problem, bootstrap: str | None) -> Rule:
             total += jnp.mean(task_loss(problem.task, trace.output, y))
         signals = (r,) * L
         metrics = {"loss": jnp.mean(per_example), "reward": jnp.mean(r)}
+        if continuation == "return":
+            signals = greedy.continuation_returns(params, trace, r, y, unit, problem.task)
         if bootstrap is not None:
             q_fn = partial(_critic_q, params["critics"])
             critic_sig, y_t, q = critic_signals(q_fn, trace, r, unit, bootstrap, cfg.actor_signal)
@@ -124,10 +140,18 @@ def coagent_rule(cfg: Config, problem: Problem, bootstrap: str | None) -> Rule:
             signals = tuple(jnp.where(warm, r, s) for s in critic_sig)
             total += jnp.sum(critic_losses)
             metrics["critic_loss"] = critic_losses
+            g_t = greedy.continuation_returns(params, trace, r, y, unit, problem.task)
+            metrics |= critic_metrics.layer_metrics(q, y_t, signals, g_t)
         b_args = (params["baseline"], state["baseline"], trace)
         b = baseline.values(*b_args, r.reshape(-1, S)) if S > 1 else baseline.values(*b_args)
         for t in range(L):
             # Units acting greedily (outside the exploration subset, frozen) get no PG term.
+            if continuation == "counterfactual":
+                g_ik = greedy.counterfactual_returns(params, trace, t, y, unit, problem.task)
+                probs = greedy.action_probs(params, trace, t, unit)
+                mask = None if masks is None else masks[t]
+                total += greedy.counterfactual_surrogate(probs, g_ik, mask)
+                continue
             logp_t = trace.logp[t] if masks is None else trace.logp[t] * masks[t]
             total += score_function_surrogate(logp_t, signals[t] - b[t])
         if cfg.staged:

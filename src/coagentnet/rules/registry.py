@@ -73,6 +73,17 @@ BUILTIN: tuple[RuleEntry, ...] = (
     RuleEntry("off_policy", Builtin(*_COAGENT, (("bootstrap", "greedy"),)), _CRITIC),
     RuleEntry("mc_critic", Builtin(*_COAGENT, (("bootstrap", "monte_carlo"),)), _CRITIC),
     RuleEntry(
+        "greedy_return",
+        Builtin(*_COAGENT, (("bootstrap", None), ("continuation", "return"))),
+        _PG,
+    ),
+    RuleEntry(
+        "greedy_counterfactual",
+        Builtin(*_COAGENT, (("bootstrap", None), ("continuation", "counterfactual"))),
+        # Summing over a unit's actions cancels any baseline exactly: it takes none.
+        _PG._replace(baselines=("none",), unit_types=DISCRETE_UNITS),
+    ),
+    RuleEntry(
         "value_based",
         Builtin("value_based", "value_based_rule"),
         RuleTraits(unit_types=DISCRETE_UNITS),
