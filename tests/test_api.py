@@ -119,11 +119,17 @@ def _string_tuples(tree):
                 yield node.lineno, items
 
 
+#: Modules that name particular rules as the subject of a measurement, not as a list of the
+#: rules there are: claim 2 is a statement about three named rules, and the benchmark cases
+#: time the rules they name. Validation, the CLI and the planner must read the registry.
+NAMED_SUBJECTS = {"analysis/claim2.py", "bench/cases.py"}
+
+
 def test_the_registry_is_the_only_list_of_rule_names():
     names = set(registry.rule_names())
     found = []
     for path in sorted(SRC.rglob("*.py")):
-        if path.name == "registry.py":
+        if path.name == "registry.py" or str(path.relative_to(SRC)) in NAMED_SUBJECTS:
             continue
         for line, items in _string_tuples(ast.parse(path.read_text())):
             if len(names & set(items)) >= 2:

@@ -136,7 +136,7 @@ def test_sweep_killed_at_random_chunks_resumes_to_the_uninterrupted_numbers(tmp_
     rng = random.Random(20261201)
     # Chunks after which SIGKILL lands: well before the end (a chunk takes milliseconds).
     kills = sorted(rng.sample(range(1, 30), 3))
-    seen = []
+    seen, codes, listings = [], [], []
     for kill_at in kills:
         proc = subprocess.Popen(_sweep_cmd(sweep_file, store, "--checkpoint-every", "0"),
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -146,9 +146,11 @@ def test_sweep_killed_at_random_chunks_resumes_to_the_uninterrupted_numbers(tmp_
             time.sleep(0.01)
         time.sleep(rng.uniform(0, 0.05))  # anywhere inside the next chunk
         proc.send_signal(signal.SIGKILL)
-        proc.wait()
+        codes.append(proc.wait())
         seen.append(_chunks_saved(directory))
-    assert seen == sorted(seen) and seen[0] >= kills[0]  # each resumed, none started over
+        listings.append(sorted(p.name for p in directory.iterdir()) if directory.is_dir() else [])
+    # each resumed, none started over (exit codes: -9 killed, else the sweep ended by itself)
+    assert seen == sorted(seen) and seen[0] >= kills[0], (kills, seen, codes, listings)
     subprocess.run(_sweep_cmd(sweep_file, store, "--checkpoint-every", "0"), check=True,
                    capture_output=True, timeout=600)
     assert not list(directory.glob("*.npz"))  # finished populations delete their checkpoints
