@@ -18,7 +18,7 @@ from coagentnet.sweeps.store import Store
 from coagentnet.training.results import RunResult
 
 SWEEP = Path(__file__).resolve().parents[1] / "experiments" / "protocol" / "claim2.yaml"
-PRESETS = {"locked": 15, "locked4": 15, "screen": 36, "kary": 45, "digits": 15}
+PRESETS = {"locked": 15, "locked4": 15, "screen": 45, "kary": 45, "digits": 15, "tuned": 15}
 
 
 @pytest.mark.parametrize("preset", sorted(PRESETS))
@@ -37,6 +37,14 @@ def test_locked_is_the_authors_protocol():
         assert (c.dataset, c.layers, c.units, c.batch_size) == ("fashion-mnist", 3, 64, 32)
         assert (c.optimizer, c.lr, c.epochs) == ("rmsprop", 2.0**-11, 641)
     assert sorted({r.seed for r in sweep.runs}) == [0, 1, 2, 3, 4]
+
+
+def test_the_tuned_arm_is_the_locked_budget_at_the_screened_lr():
+    locked = sweepfile.load(SWEEP, preset="locked").runs
+    tuned = sweepfile.load(SWEEP, preset="tuned").runs
+    assert {r.config.lr for r in tuned} == {2.0**-7}
+    same = lambda runs: sorted((repr(r.config.replace(lr=1.0)), r.seed) for r in runs)  # noqa: E731
+    assert same(tuned) == same(locked)
 
 
 # Final test accuracy per rule and seed: off_policy clearly best (a "confirmed" arm).
