@@ -96,7 +96,7 @@ def write_files(
             check_target(target, option)  # still nothing we must not replace
             os.replace(tmp, target)
         for folder in dict.fromkeys(t.parent for t in targets):
-            _fsync_dir(folder)
+            fsync_dir(folder)
         made.clear()
     except OSError as err:
         raise OutputError(f"{option}: cannot write {current} ({err.strerror or err})") from None
@@ -143,7 +143,7 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
     """Make a rename inside ``path`` durable (where the OS allows opening a folder)."""
     try:
         fd = os.open(path, os.O_RDONLY)
@@ -157,4 +157,4 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-__all__ = ["check_target", "is_sqlite", "write_files", "write_text", "write_bytes"]
+__all__ = ["check_target", "fsync_dir", "is_sqlite", "write_files", "write_text", "write_bytes"]

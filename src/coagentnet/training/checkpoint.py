@@ -34,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
+from coagentnet.atomic import fsync_dir
 from coagentnet.training import checkpoint_file
 from coagentnet.training.checkpoint_file import FORMAT, Refused  # noqa: F401 (re-exported)
 
@@ -196,7 +197,7 @@ class Checkpointer:
             finally:
                 if os.path.exists(tmp):
                     os.unlink(tmp)
-            _fsync_dir(self.path.parent)
+            fsync_dir(self.path.parent)
         except OSError as err:
             self.warn(f"checkpoint {self.path}: not written ({err.strerror or err})")
         self._last = time.monotonic()
@@ -262,20 +263,6 @@ def _snapshot(meta: dict, arrays: dict, like: Sequence[np.ndarray]) -> Snapshot:
         )
     except (KeyError, TypeError, ValueError):
         raise Refused("its records are inconsistent") from None
-
-
-def _fsync_dir(path: Path) -> None:
-    """Make a rename inside ``path`` durable (where the OS allows opening a folder)."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def check_writable(directory: str | Path) -> None:
