@@ -3,6 +3,9 @@ and rules. Markers for data sets a machine may lack are in ``marks.py``."""
 
 from __future__ import annotations
 
+import contextlib
+import signal
+
 import pytest
 
 from coagentnet.data import load_dataset
@@ -25,6 +28,40 @@ TINY_RULES = {
     "mc_critic": dict(rule="mc_critic", layers=2),
     "value_based": dict(rule="value_based", unit_type="bernoulli2"),
 }
+
+
+@contextlib.contextmanager
+def alarm_bound(seconds: int, error: Exception):
+    """Raise ``error`` in the main thread if the block runs past ``seconds``: a guard that turns a
+    hang into a failure, not a timing assertion."""
+
+    def expire(signum, frame):
+        raise error
+
+    old = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+
+
+@pytest.fixture
+def finished_sweep(tmp_path, monkeypatch, capsys):
+    """A finished three-run sweep of the fake trainer, run in ``tmp_path``:
+    (sweep file, store path)."""
+    from coagentnet.cli import main
+
+    from sweep_fakes import THREE_RUNS, TRAINER
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COAGENTNET_TRAINER", TRAINER)
+    path = tmp_path / "s.yaml"
+    path.write_text(THREE_RUNS)
+    assert main(["sweep", str(path), "--no-progress"]) == 0
+    capsys.readouterr()
+    return path, tmp_path / "results" / "s.sqlite"
 
 
 @pytest.fixture(scope="session")

@@ -22,6 +22,12 @@ import numpy as np
 from coagentnet.sweeps.plan import canonical_json
 from coagentnet.training.results import RunResult
 
+#: The ``COAGENTNET_TRAINER`` value that makes the CLI train with this module.
+TRAINER = "sweep_fakes:train_population"
+
+#: A three-run sweep file (lr 0.01, 0.02, 0.03) small enough for any store test.
+THREE_RUNS = "name: s\nbase: {units: 4, layers: 1, epochs: 1}\ngrid:\n  lr: [0.01, 0.02, 0.03]\n"
+
 UPDATES_PER_EPOCH = 10
 
 

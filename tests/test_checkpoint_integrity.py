@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import signal
 import struct
 
 import numpy as np
@@ -19,6 +18,7 @@ from coagentnet.config import Config
 from coagentnet.training import checkpoint_file
 from coagentnet.training.checkpoint import Checkpointer, population_key, population_name
 from coagentnet.training.run import run_population
+from conftest import alarm_bound
 
 CFG = Config(dataset="digits", layers=1, units=8, epochs=3, batch_size=64)
 SEEDS = [0, 1]
@@ -39,14 +39,8 @@ def bounded():
     """Fail the test (instead of hanging the suite) if it runs past 120 s: the guard against
     a checkpoint read that blocks, not a timing assertion."""
 
-    def expire(signum, frame):
-        raise TimedOut("test ran past its bound: something blocked")
-
-    old = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(120)
-    yield
-    signal.alarm(0)
-    signal.signal(signal.SIGALRM, old)
+    with alarm_bound(120, TimedOut("test ran past its bound: something blocked")):
+        yield
 
 
 def _checkpointer(directory, ids=IDS, configs=None, secret=SECRET, warn=None):

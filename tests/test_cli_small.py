@@ -10,8 +10,8 @@ import pytest
 
 from coagentnet.cli import main
 
-FAKE = "sweep_fakes:train_population"
-SWEEP = "name: s\nbase: {units: 4, layers: 1, epochs: 1}\ngrid:\n  lr: [0.01, 0.02, 0.03]\n"
+from sweep_fakes import THREE_RUNS as SWEEP
+from sweep_fakes import TRAINER as FAKE
 
 
 @pytest.fixture

@@ -18,21 +18,7 @@ from coagentnet.sweeps.store import Store
 from test_hardening import refused, tree
 
 import sweep_fakes
-
-FAKE = "sweep_fakes:train_population"
-SWEEP = "name: s\nbase: {units: 4, layers: 1, epochs: 1}\ngrid:\n  lr: [0.01, 0.02, 0.03]\n"
-
-
-@pytest.fixture
-def done(tmp_path, monkeypatch, capsys):
-    """A finished three-run sweep: (sweep file, store path)."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("COAGENTNET_TRAINER", FAKE)
-    path = tmp_path / "s.yaml"
-    path.write_text(SWEEP)
-    assert main(["sweep", str(path), "--no-progress"]) == 0
-    capsys.readouterr()
-    return path, tmp_path / "results" / "s.sqlite"
+from sweep_fakes import THREE_RUNS as SWEEP
 
 
 def _second_store(tmp_path, sweep) -> Path:
@@ -44,8 +30,8 @@ def _second_store(tmp_path, sweep) -> Path:
 # --- section 1 and 15: never over a store, never through a link ------------------------------
 
 
-def test_export_onto_another_store_is_refused(done, capsys, tmp_path):
-    sweep, store = done
+def test_export_onto_another_store_is_refused(finished_sweep, capsys, tmp_path):
+    sweep, store = finished_sweep
     other = _second_store(tmp_path, sweep)
     capsys.readouterr()
     refused(capsys, ["export", str(store), "--out", str(other)], "SQLite database", tmp_path)
@@ -54,8 +40,8 @@ def test_export_onto_another_store_is_refused(done, capsys, tmp_path):
 
 
 @pytest.mark.parametrize("verb", ["export", "report"])
-def test_output_through_a_symlink_is_refused(done, capsys, tmp_path, verb):
-    _, store = done
+def test_output_through_a_symlink_is_refused(finished_sweep, capsys, tmp_path, verb):
+    _, store = finished_sweep
     victim = tmp_path / "elsewhere" / "notes.txt"
     victim.parent.mkdir()
     victim.write_text("precious notes")
@@ -75,9 +61,9 @@ def test_output_through_a_symlink_is_refused(done, capsys, tmp_path, verb):
 
 @pytest.mark.parametrize("failure", ["interrupt", "disk_full"])
 def test_failed_export_leaves_the_previous_files_and_no_temporary(
-    done, capsys, tmp_path, monkeypatch, failure
+    finished_sweep, capsys, tmp_path, monkeypatch, failure
 ):
-    _, store = done
+    _, store = finished_sweep
     out = tmp_path / "x.csv"
     assert main(["export", str(store), "--out", str(out)]) == 0
     before = tree(tmp_path)
@@ -104,9 +90,9 @@ def test_failed_export_leaves_the_previous_files_and_no_temporary(
     assert tree(tmp_path) == before  # both files as they were, nothing else left
 
 
-def test_export_of_a_store_with_configs_of_other_fields(done, capsys, tmp_path):
+def test_export_of_a_store_with_configs_of_other_fields(finished_sweep, capsys, tmp_path):
     """Audit 13: a run whose config has other fields (an older store) exported, no traceback."""
-    _, store = done
+    _, store = finished_sweep
     db = sqlite3.connect(store)
     db.execute("""UPDATE runs SET config = '{"units": "x"}' WHERE rowid = 1""")
     db.commit()
@@ -115,8 +101,8 @@ def test_export_of_a_store_with_configs_of_other_fields(done, capsys, tmp_path):
     assert (tmp_path / "e.runs.csv").read_text().count("\n") == 4
 
 
-def test_damaged_versions_is_one_line(done, capsys, tmp_path):
-    _, store = done
+def test_damaged_versions_is_one_line(finished_sweep, capsys, tmp_path):
+    _, store = finished_sweep
     db = sqlite3.connect(store)
     db.execute("UPDATE runs SET versions = '{' WHERE rowid = 1")
     db.commit()
@@ -127,8 +113,8 @@ def test_damaged_versions_is_one_line(done, capsys, tmp_path):
 # --- extra finding and section 14: report --out writes only under DIR, escapes Markdown -------
 
 
-def test_report_writes_only_into_out_and_escapes_markdown(done, capsys, tmp_path):
-    _, store = done
+def test_report_writes_only_into_out_and_escapes_markdown(finished_sweep, capsys, tmp_path):
+    _, store = finished_sweep
     odd = tmp_path / "x14" / "<img src=x onerror=alert(1)>.sqlite"
     odd.parent.mkdir()
     shutil.copy(store, odd)
@@ -144,8 +130,8 @@ def test_report_writes_only_into_out_and_escapes_markdown(done, capsys, tmp_path
 # --- section 3: a reader holding a transaction is reported --------------------------------------
 
 
-def test_wal_left_by_a_reader_is_a_warning(done, capsys, tmp_path):
-    sweep, store = done
+def test_wal_left_by_a_reader_is_a_warning(finished_sweep, capsys, tmp_path):
+    sweep, store = finished_sweep
     reader = sqlite3.connect(store, isolation_level=None)
     reader.execute("BEGIN")
     reader.execute("SELECT count(*) FROM runs").fetchone()

@@ -16,20 +16,8 @@ from coagentnet.sweeps.store import Store
 from coagentnet.sweeps.sweepfile import load
 from test_hardening import refused, tree
 
-FAKE = "sweep_fakes:train_population"
-SWEEP = "name: s\nbase: {units: 4, layers: 1, epochs: 1}\ngrid:\n  lr: [0.01, 0.02, 0.03]\n"
-
-
-@pytest.fixture
-def done(tmp_path, monkeypatch, capsys):
-    """A finished three-run sweep: (sweep file, store path)."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("COAGENTNET_TRAINER", FAKE)
-    path = tmp_path / "s.yaml"
-    path.write_text(SWEEP)
-    assert main(["sweep", str(path), "--no-progress"]) == 0
-    capsys.readouterr()
-    return path, tmp_path / "results" / "s.sqlite"
+from sweep_fakes import THREE_RUNS as SWEEP
+from sweep_fakes import TRAINER as FAKE
 
 
 def ids(sweep_path):
@@ -39,13 +27,13 @@ def ids(sweep_path):
 # --- data loss ----------------------------------------------------------------------------
 
 
-def test_export_never_overwrites_the_store(done, capsys):
-    path, store = done
+def test_export_never_overwrites_the_store(finished_sweep, capsys):
+    path, store = finished_sweep
     refused(
         capsys,
         ["export", str(path), "--out", str(store)],
         "would overwrite the store",
-        done[1].parent.parent,
+        finished_sweep[1].parent.parent,
     )
     csv_store = store.with_suffix(".csv")
     shutil.copy(store, csv_store)
@@ -112,8 +100,8 @@ DAMAGE = {
 
 @pytest.mark.parametrize("case", sorted(DAMAGE))
 @pytest.mark.parametrize("verb", ["status", "sweep", "export", "report"])
-def test_damaged_store_is_one_line_naming_it(done, capsys, case, verb):
-    path, store = done
+def test_damaged_store_is_one_line_naming_it(finished_sweep, capsys, case, verb):
+    path, store = finished_sweep
     damage, needle = DAMAGE[case]
     damage(store)
     if case == "bad config JSON" and verb in ("status", "sweep"):
@@ -132,8 +120,8 @@ def test_damaged_store_is_one_line_naming_it(done, capsys, case, verb):
     ],
     ids=["bad final", "final not an object", "no metrics"],
 )
-def test_a_damaged_run_is_not_complete_and_is_run_again(done, capsys, damage):
-    path, store = done
+def test_a_damaged_run_is_not_complete_and_is_run_again(finished_sweep, capsys, damage):
+    path, store = finished_sweep
     damage(store)
     assert main(["status", str(path)]) == 0
     assert "done 2, running 0, pending 1," in capsys.readouterr().out
@@ -144,8 +132,8 @@ def test_a_damaged_run_is_not_complete_and_is_run_again(done, capsys, damage):
         assert all(st.metrics(i) for i in ids(path))
 
 
-def test_junk_timings_json(done, capsys):
-    _, store = done
+def test_junk_timings_json(finished_sweep, capsys):
+    _, store = finished_sweep
     (store.parent / "timings.json").write_text("{not json")
     refused(
         capsys, ["report", str(store)], "timings.json: not a readable timings file", store.parent
@@ -168,8 +156,8 @@ def test_foreign_sqlite_database_is_refused_unchanged(tmp_path, monkeypatch, cap
     ]
 
 
-def test_status_on_a_missing_store(done, capsys):
-    path, store = done
+def test_status_on_a_missing_store(finished_sweep, capsys):
+    path, store = finished_sweep
     refused(
         capsys,
         ["status", str(path), "--store", "typo.sqlite"],
@@ -182,8 +170,8 @@ def test_status_on_a_missing_store(done, capsys):
 
 
 @pytest.mark.parametrize("odd", ["a#b", "a?b", "a%20b", "100%"])
-def test_store_path_with_uri_characters(done, capsys, odd):
-    path, store = done
+def test_store_path_with_uri_characters(finished_sweep, capsys, odd):
+    path, store = finished_sweep
     folder = store.parent.parent / odd
     folder.mkdir()
     moved = folder / "s.sqlite"
@@ -211,8 +199,8 @@ def test_reader_of_a_brand_new_store_waits_for_its_schema(tmp_path):
         thread.join()
 
 
-def test_wal_store_in_a_folder_the_reader_cannot_write(done, monkeypatch):
-    path, store = done
+def test_wal_store_in_a_folder_the_reader_cannot_write(finished_sweep, monkeypatch):
+    path, store = finished_sweep
     real = sqlite3.connect
 
     def connect(target, *args, **kwargs):  # as in a read-only folder: no -shm can be made
@@ -277,8 +265,8 @@ def test_disk_full_during_a_sweep_is_one_line_and_keeps_finished_runs(
         (["export", "{sweep}", "--store", ""], "--store: empty path"),
     ],
 )
-def test_unwritable_outputs_are_refused_first(done, capsys, argv, needle):
-    path, store = done
+def test_unwritable_outputs_are_refused_first(finished_sweep, capsys, argv, needle):
+    path, store = finished_sweep
     root = store.parent.parent
     (root / "folder").mkdir()
     (root / "afile").write_text("keep")
@@ -289,8 +277,8 @@ def test_unwritable_outputs_are_refused_first(done, capsys, argv, needle):
     assert time.perf_counter() - start < 30  # bench: refused before measuring anything
 
 
-def test_export_into_a_missing_folder_creates_it(done, capsys):
-    path, store = done
+def test_export_into_a_missing_folder_creates_it(finished_sweep, capsys):
+    path, store = finished_sweep
     out = store.parent.parent / "new" / "deep" / "m.csv"
     assert main(["export", str(path), "--out", str(out)]) == 0
     assert out.exists() and out.with_name("m.runs.csv").exists()

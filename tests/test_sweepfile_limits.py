@@ -5,11 +5,11 @@ errors naming the file, quickly and in bounded memory; YAML merge keys are accep
 from __future__ import annotations
 
 import os
-import signal
 
 import pytest
 
 from coagentnet.sweeps import sweepfile
+from conftest import alarm_bound
 from test_hardening import refused
 
 BOMB = """name: bomb
@@ -33,14 +33,8 @@ SMALL_BOMB = "\n".join(BOMB.splitlines()[:7]) + "\n"
 def bounded():
     """Fail instead of hanging if a case runs past 60 s (a guard, not a timing assertion)."""
 
-    def expire(signum, frame):
-        raise TimeoutError("ran past its bound")
-
-    old = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(60)
-    yield
-    signal.alarm(0)
-    signal.signal(signal.SIGALRM, old)
+    with alarm_bound(60, TimeoutError("ran past its bound")):
+        yield
 
 
 def _file(tmp_path, text, name="s.yaml"):
