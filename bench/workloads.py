@@ -184,6 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default="", help="stream: comma-separated labels' prefixes")
     args = parser.parse_args(argv)
 
+    from coagentnet.atomic import write_text
     from coagentnet.training.devices import use_cpu_cores
 
     use_cpu_cores()  # as the command line does (one device per core on a CPU; inert on a GPU)
@@ -218,9 +219,7 @@ def main(argv: list[str] | None = None) -> int:
         row = time_population(label, cfg, p, data)
         row["process_s"] = time.perf_counter() - STARTED
         report["populations"].append(row)
-        with open(path + ".tmp", "w") as f:
-            json.dump(report, f, indent=1)
-        os.replace(path + ".tmp", path)
+        write_text(path, json.dumps(report, indent=1), option="--out")
         print(json.dumps(row), flush=True)
     return 0
 

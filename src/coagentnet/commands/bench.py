@@ -15,6 +15,7 @@ import os
 import subprocess
 import sys
 
+from coagentnet.atomic import write_text
 from coagentnet.commands.common import UsageError
 from coagentnet.validate import output_file
 
@@ -179,23 +180,16 @@ def run(args: argparse.Namespace) -> int:
             flush=True,
         )
 
-    keep = None
-    if args.json not in (None, "-"):  # rewritten after every measurement: a cut run keeps them
-        keep = lambda report: _write_json(report, args.json)  # noqa: E731
-    report = harness.run(plan, progress=progress, partial=keep)
+    def keep(report: dict) -> None:  # after every measurement too: a cut run keeps its rows
+        write_text(args.json, json.dumps(report, indent=1), option="--json")
+
+    to_file = args.json not in (None, "-")
+    report = harness.run(plan, progress=progress, partial=keep if to_file else None)
     if args.json == "-":
         print(json.dumps(report, indent=1))
         return 0
     print(table.table(report))
-    if args.json is not None:
-        _write_json(report, args.json)
+    if to_file:
+        keep(report)
         print(f"wrote {args.json}", file=sys.stderr)
     return 0
-
-
-def _write_json(report: dict, path: str) -> None:
-    """``report`` as JSON at ``path``, written whole or not at all (temp file, then rename)."""
-    tmp = f"{path}.tmp"
-    with open(tmp, "w") as f:
-        json.dump(report, f, indent=1)
-    os.replace(tmp, path)
