@@ -155,6 +155,47 @@ def test_mnist_test10k_from_data_dir_and_env(tmp_path, monkeypatch):
     np.testing.assert_array_equal(b.y_test, ref.y_test)
 
 
+FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
+
+
+@needs_mnist
+@needs_fashion
+def test_known_fingerprints_are_those_of_the_real_files():
+    found = {
+        sources.fingerprint(folder / f"{stem}.gz"): (name, stem)
+        for name, folder, stems in (
+            ("mnist", SHARED_MNIST, (sources.TEST_IMAGES, sources.TEST_LABELS)),
+            ("fashion-mnist", FASHION_DIR, sources.ALL_STEMS),
+        )
+        for stem in stems
+    }
+    assert found == sources.KNOWN_FILES
+
+
+def _fashion_test_files_in(folder: Path) -> Path:
+    folder.mkdir(parents=True)
+    for stem in (sources.TEST_IMAGES, sources.TEST_LABELS):
+        (folder / f"{stem}.gz").write_bytes((FASHION_DIR / f"{stem}.gz").read_bytes())
+    return folder
+
+
+@needs_mnist
+@needs_fashion
+def test_fashion_files_are_never_read_as_mnist(tmp_path, monkeypatch):
+    # Same names, same headers: a folder of Fashion-MNIST once served an MNIST run silently.
+    folder = _fashion_test_files_in(tmp_path / "fashion")
+    with pytest.raises(DataError) as info:
+        load_dataset("mnist-test10k", data_dir=folder)
+    msg = str(info.value)
+    assert "\n" not in msg and "is fashion-mnist's t10k-images-idx3-ubyte, not mnist's" in msg
+    # Found by the search instead (here through the environment variable): skipped, and the
+    # real MNIST digits further along the search order are used.
+    monkeypatch.setenv(sources.DATA_DIR_ENV, str(folder))
+    ds = load_dataset("mnist-test10k", split_seed=1)
+    monkeypatch.delenv(sources.DATA_DIR_ENV)
+    np.testing.assert_array_equal(ds.x_train, load_dataset("mnist-test10k", split_seed=1).x_train)
+
+
 def _write_idx(path: Path, array: np.ndarray, magic: int):
     header = magic.to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in array.shape)
     path.write_bytes(gzip.compress(header + array.astype(np.uint8).tobytes()))

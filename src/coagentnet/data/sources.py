@@ -13,6 +13,7 @@ Search order for a data set (first folder holding every required file wins):
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import os
 import urllib.request
@@ -29,6 +30,8 @@ __all__ = [
     "cache_dir",
     "download_files",
     "find_files",
+    "fingerprint",
+    "foreign_file",
     "idx_candidates",
     "verify_checksum",
 ]
@@ -113,6 +116,41 @@ def idx_candidates(stem: str) -> tuple[str, ...]:
     """
     dotted = stem.replace("-idx", ".idx")
     return (f"{stem}.gz", stem, f"{dotted}.gz", dotted)
+
+
+#: Fingerprints of the IDX files we have seen: the first 16 bytes (hex) of the SHA-256 of the
+#: file's first 64 KiB *uncompressed*, so a recompressed copy (Debian's) still matches.
+#: MNIST and Fashion-MNIST share every file name and header, so without this a folder holding
+#: one is silently read as the other (it happened: a data folder of Fashion-MNIST served a run
+#: configured for the MNIST test digits). Only files available offline are listed; a file not
+#: listed is accepted as it is.
+KNOWN_FILES: dict[str, tuple[str, str]] = {
+    "aad20425e9c2d9069b958b0b4d8278e6": ("mnist", TEST_IMAGES),
+    "ff7bcfd416de33731a308c3f266cc351": ("mnist", TEST_LABELS),
+    "ddf024bf27660e6f3ebd6fe689021b99": ("fashion-mnist", TEST_IMAGES),
+    "0402a96d92fd2663957122ceb108a494": ("fashion-mnist", TEST_LABELS),
+    "8d1850e596b060b18c94b28c4d1cac7e": ("fashion-mnist", TRAIN_IMAGES),
+    "bad3541b69d912435c50bb6ba87bec29": ("fashion-mnist", TRAIN_LABELS),
+}
+
+
+def fingerprint(path: Path) -> str:
+    """The :data:`KNOWN_FILES` key of an IDX file, ``.gz`` or raw."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as f:
+        return hashlib.sha256(f.read(65536)).hexdigest()[:32]
+
+
+def foreign_file(source: IdxSource, found: dict[str, Path]) -> str | None:
+    """Why ``found`` is another data set's files (one line), or None if nothing says so."""
+    for path in found.values():
+        try:
+            owner = KNOWN_FILES.get(fingerprint(path))
+        except (OSError, EOFError, gzip.BadGzipFile):
+            continue  # unreadable: idx.py's checks report it with the file's name
+        if owner is not None and owner[0] != source.name:
+            return f"{path} is {owner[0]}'s {owner[1]}, not {source.name}'s"
+    return None
 
 
 def _find_in(folder: Path, stems: Sequence[str]) -> dict[str, Path] | None:
@@ -255,6 +293,9 @@ def find_files(
         for folder in explicit:
             found = _find_in(folder, stems)
             if found is not None:
+                wrong = foreign_file(source, found)
+                if wrong is not None:
+                    raise DataError(f"data_dir: {wrong}; name a folder of {source.name}'s files")
                 return found
         raise DataError(
             f"data_dir: no {source.name} IDX files ({', '.join(stems)}) in "
@@ -262,10 +303,14 @@ def find_files(
         )
     cache = cache_dir() / source.name
     dirs = search_dirs(subdirs, data_dir, source.system_dirs, extra_dirs) + [cache]
+    skipped = []
     for folder in dirs:
         found = _find_in(folder, stems)
         if found is not None:
-            return found
+            wrong = foreign_file(source, found)
+            if wrong is None:
+                return found
+            skipped.append(wrong)  # e.g. Fashion-MNIST in $COAGENTNET_DATA_DIR: look further
     offline = os.environ.get(OFFLINE_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
     if not download or offline:
         why = "download disabled"
@@ -275,6 +320,8 @@ def find_files(
         except DataError as exc:
             why = str(exc)
     looked = ", ".join(str(d) for d in dirs)
+    if skipped:
+        why += " (skipped: " + "; ".join(skipped) + ")"
     raise DataError(
         f"{source.name} IDX files ({', '.join(stems)}) not found; looked in {looked}; {why}. "
         f"To get it: {source.how_to_get}"
