@@ -180,3 +180,34 @@ def test_resume_check_names_orphaned_checkpoints(tmp_path, capsys):
     assert capsys.readouterr().out.count("found") == 2
     assert script.main([*args, "3"]) == 1
     assert "NONE" in capsys.readouterr().out
+
+
+def test_screen_selects_each_rules_lr_by_validation_auc(tmp_path):
+    from coagentnet.analysis.claim2 import lr_selection
+
+    # A flat validation curve at height h has AUC h: reinforce peaks inside the grid (2^-7),
+    # actor_critic and off_policy at the two edges; the test curve plays no part.
+    height = {
+        "reinforce": (0.3, 0.5, 0.4),
+        "actor_critic": (0.1, 0.2, 0.3),
+        "off_policy": (0.4, 0.2, 0.1),
+    }
+    store = Store(tmp_path / "screen.sqlite")
+    for rule, heights in height.items():
+        extra = {"critic_width": 8} if rule != "reinforce" else {}
+        for k, h in zip((-9, -7, -5), heights, strict=True):
+            for seed in range(2):
+                cfg = Config(dataset="digits", layers=2, units=8, rule=rule, lr=2.0**k, **extra)
+                run = make_run(cfg, seed)
+                rows = [(s, "validation", "accuracy", None, h + 0.01 * seed) for s in (0, 10, 20)]
+                rows += [(20, "test", "accuracy", None, 0.5)]
+                result = RunResult(cfg, seed, False, rows, {"test/accuracy": 0.5}, updates=20)
+                store.add_runs([run])
+                store.finish(run, result, env={"versions": {}, "device": "cpu", "host": "h"})
+    table = lr_selection(store).splitlines()
+    assert table[0] == "| rule | 2^-9 | 2^-7 | 2^-5 | selected |"
+    rows = {line.split(" | ")[0].lstrip("| "): line for line in table[2:]}
+    assert rows["reinforce"].endswith("| **0.505 ± 0.005** | 0.405 ± 0.005 | 2^-7 |")
+    assert rows["actor_critic"].endswith("| **0.305 ± 0.005** | 2^-5 (grid edge) |")
+    assert rows["off_policy"].endswith("| 0.105 ± 0.005 | 2^-9 (grid edge) |")
+    assert lr_selection(_store(tmp_path / "one-lr.sqlite")) == ""  # no screen: no table

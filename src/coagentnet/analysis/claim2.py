@@ -142,6 +142,36 @@ def markdown(rows: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def lr_selection(source) -> str:
+    """The tuned arm's screen as Markdown: per rule (and the other arm fields that vary), the
+    validation AUC (mean ± standard error over seeds, :func:`~coagentnet.analysis.frames.analyse`)
+    at every lr tried, the selected lr in bold, flagged when it is at the grid's edge; "" when
+    no rule was run at more than one lr."""
+    from coagentnet.analysis.frames import Protocol, analyse, load
+
+    frames = load(source)
+    runs = frames.runs[frames.runs["rule"].isin(RULES)]
+    if runs.empty or runs.groupby("rule")["lr"].nunique().max() < 2:
+        return ""
+    frames = frames.subset(runs["run"])
+    method = ["rule", *(f for f in ARM_FIELDS if f != "lr" and runs[f].nunique() > 1)]
+    sel = analyse(frames, Protocol(metric="accuracy", maximize=True, tune=("lr",)), method)
+    lrs = sorted(sel.grid["lr"].unique())
+    head = ["rule", *method[1:], *(f"2^{math.log2(lr):g}" for lr in lrs), "selected"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for best in sel.table.to_dict("records"):
+        mine = sel.grid[np.all([sel.grid[m] == best[m] for m in method], axis=0)]
+        cells = [str(best[m]) for m in method]
+        for lr in lrs:
+            row = mine[mine["lr"] == lr]
+            text = "-" if row.empty else f"{row['mean'].iloc[0]:.3f} ± {row['se'].iloc[0]:.3f}"
+            cells.append(f"**{text}**" if lr == best["lr"] else text)
+        edge = " (grid edge)" if best["at_grid_edge"] else ""
+        cells.append(f"2^{math.log2(best['lr']):g}{edge}")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def arm_name(key: tuple) -> str:
     """A file-name-safe name of an arm: ``fashion-mnist-3x64-bernoulli-K2-lr2pow-11-e641``."""
     cfg = dict(zip(ARM_FIELDS, key, strict=True))
@@ -163,5 +193,6 @@ __all__ = [
     "arms",
     "claim2_rows",
     "markdown",
+    "lr_selection",
     "arm_name",
 ]

@@ -75,7 +75,7 @@ def run(args) -> int:
 
 def _records(args) -> int:
     """``--records DIR``: claim2.md and the claim-2 figures from records alone."""
-    from coagentnet.analysis.claim2 import claim2_rows, markdown
+    from coagentnet.analysis.claim2 import claim2_rows, lr_selection, markdown
     from coagentnet.analysis.claim2_figures import arm_figures
     from coagentnet.commands.common import UsageError
     from coagentnet.sweeps.records import Records, RecordsError
@@ -93,8 +93,11 @@ def _records(args) -> int:
     command = "coagentnet report --records " + shlex.quote(str(args.records))
     out.mkdir(parents=True, exist_ok=True)
     (out / "claim2.md").write_text(f"<!-- made by: {command} -->\n{table}")
+    selection = lr_selection(source)
+    if selection:  # a screen: which lr each rule's validation AUC selects
+        (out / "selection.md").write_text(f"<!-- made by: {command} -->\n{selection}")
     figures = arm_figures(source, out)
-    print(table, end="")
+    print(table + (f"\nvalidation AUC by lr:\n{selection}" if selection else ""), end="")
     print(f"report: {out / 'claim2.md'} and {len(figures)} figure files", file=sys.stderr)
     return 0
 
