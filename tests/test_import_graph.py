@@ -1,8 +1,10 @@
 """The package's layering: no import cycles (function-level imports count), no module over 400
-lines, no private name imported across modules (``scripts/import_graph.py``)."""
+lines, no private name imported across modules (``scripts/import_graph.py``); and its text
+cites no project issue numbers (a reader of the code or the help cannot follow them)."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -53,3 +55,14 @@ def test_importing_the_cli_and_building_a_config_starts_no_jax_backend():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.stdout.strip() == "False", out.stderr
+
+
+def test_the_package_cites_no_issue_numbers():
+    pattern = re.compile(r"\bissues?\s*#?\d+", re.IGNORECASE)  # across a line break too
+    found = [
+        f"{path.relative_to(ROOT)}:{text.count(chr(10), 0, m.start()) + 1}: {m.group()}"
+        for path in sorted((ROOT / "src" / "coagentnet").rglob("*.py"))
+        for text in [path.read_text()]
+        for m in pattern.finditer(text)
+    ]
+    assert not found, "\n".join(found)

@@ -72,7 +72,7 @@ def coagent_rule(
       E_{s_t}[sum_a pi_t(a|s_t) Q_t^greedy(s_t, a)], the return when all downstream layers act
       greedily, which is how the network is evaluated. No importance ratio is used.
     - ``mc_critic`` (bootstrap ``monte_carlo``): critics regressed to r; signal_t = Q_t.
-    - ``greedy_return`` (``continuation="return"``, issue 22): signal_t = G_t, the exact
+    - ``greedy_return`` (``continuation="return"``): signal_t = G_t, the exact
       return of the greedy continuation from the sampled s_{t+1}
       (:func:`coagentnet.rules.greedy.continuation_returns`): the off-policy signal with exact
       critics, no critic learned. Any baseline.
