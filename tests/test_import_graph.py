@@ -32,15 +32,30 @@ def test_the_checker_finds_a_function_level_cycle_a_large_module_and_a_private_i
     (pkg / "__init__.py").write_text("")
     (pkg / "a.py").write_text("from pkg.b import _hidden\n")
     (pkg / "b.py").write_text("def f():\n    import pkg.a\n\n\n_hidden = 1\n" + "x = 1\n" * 400)
-    (pkg / "c.py").write_text(
-        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from pkg import a\n"
-    )
     out = graph(tmp_path)
     assert out.returncode == 1
     assert "import cycles: 1" in out.stdout and "pkg.a <-> pkg.b" in out.stdout
     assert "over 400 lines: pkg.b" in out.stdout
     assert "pkg.a: _hidden from pkg.b" in out.stdout
-    assert "pkg.c" not in out.stdout  # annotations-only imports never run
+
+
+def test_the_checker_counts_annotation_only_and_import_module_imports(tmp_path):
+    pkg = tmp_path / "pkg"
+    (pkg / "sub").mkdir(parents=True)
+    for init in (pkg / "__init__.py", pkg / "sub" / "__init__.py"):
+        init.write_text("")
+    (pkg / "config.py").write_text("import pkg.table\n")
+    (pkg / "table.py").write_text(
+        "import importlib\n\n\ndef make(name):\n"
+        "    return importlib.import_module(f'pkg.sub.{name}')\n"
+    )
+    (pkg / "sub" / "rule.py").write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from pkg.config import C\n"
+    )
+    out = graph(tmp_path)
+    assert out.returncode == 1
+    assert "import cycles: 1" in out.stdout
+    assert "pkg.config <-> pkg.sub.rule <-> pkg.table" in out.stdout
 
 
 def test_importing_the_cli_and_building_a_config_starts_no_jax_backend():
