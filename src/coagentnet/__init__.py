@@ -37,7 +37,7 @@ _EXPORTS = {
     "load_dataset": "coagentnet.data",
     "register_dataset": "coagentnet.api",
     "Dataset": "coagentnet.data",
-    "DataError": "coagentnet.data",
+    "DataError": "coagentnet.errors",
     "RULES": "coagentnet.rules.registry",
     "register_rule": "coagentnet.api",
     "RuleTraits": "coagentnet.rules.registry",
