@@ -5,9 +5,12 @@ Usage (from the repository root)::
     python scripts/import_graph.py [--max-lines 400] [SRC]
 
 ``SRC`` defaults to ``src``. Every module is parsed with :mod:`ast`, and every ``import`` /
-``from ... import`` counts, at any depth (inside functions too), because a function-level
-import is still a dependency; only ``if TYPE_CHECKING:`` blocks are skipped, since they never
-run. Importing ``a.b.c`` also runs ``a/__init__`` and ``a/b/__init__``, so those count as well
+``from ... import`` counts, at any depth: inside functions too, because a function-level import
+is still a dependency, and inside ``if TYPE_CHECKING:`` too, because a module annotated with
+another's types depends on it even if the import never runs. So does
+``importlib.import_module`` with a literal name, or an f-string whose literal prefix ends in a
+dot (``f"pkg.sub.{name}"``), which counts as importing every module under ``pkg.sub``.
+Importing ``a.b.c`` also runs ``a/__init__`` and ``a/b/__init__``, so those count as well
 (except a module's own parent packages, which run before it whatever it imports).
 Exit status 1 if there is a cycle, a module over ``--max-lines`` lines, or a private name
 (``_x``) imported from another module; 0 otherwise.
@@ -32,21 +35,19 @@ def module_names(src: Path) -> dict[str, Path]:
     return names
 
 
-def _is_type_checking(node: ast.AST) -> bool:
-    test = getattr(node, "test", None)
-    return isinstance(node, ast.If) and (
-        (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING")
-        or (isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
-    )
-
-
-def _walk(node: ast.AST):
-    """Every node under ``node`` except those inside ``if TYPE_CHECKING:``."""
-    for child in ast.iter_child_nodes(node):
-        if _is_type_checking(child):
-            continue
-        yield child
-        yield from _walk(child)
+def _dynamic(node: ast.AST, known: dict[str, Path]) -> set[str]:
+    """The modules an ``import_module(...)`` call may import: its literal name, or every known
+    module under the literal package prefix of an f-string (``f"pkg.sub.{x}"``)."""
+    func = getattr(node, "func", None)
+    name = getattr(func, "attr", None) or getattr(func, "id", None)
+    if not isinstance(node, ast.Call) or name != "import_module" or not node.args:
+        return set()
+    arg = node.args[0]
+    if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+        return {arg.value}
+    first = arg.values[0] if isinstance(arg, ast.JoinedStr) and arg.values else None
+    prefix = first.value if isinstance(first, ast.Constant) else ""
+    return {m for m in known if prefix.endswith(".") and m.startswith(prefix)}
 
 
 def _base(name: str, is_package: bool, node: ast.ImportFrom) -> str:
@@ -64,7 +65,8 @@ def imports(name: str, path: Path, known: dict[str, Path]) -> tuple[set[str], li
     targets: set[str] = set()
     private: list[str] = []
     is_package = path.name == "__init__.py"
-    for node in _walk(tree):
+    for node in ast.walk(tree):
+        targets |= _dynamic(node, known)
         if isinstance(node, ast.Import):
             targets.update(a.name for a in node.names)
         elif isinstance(node, ast.ImportFrom):

@@ -28,6 +28,25 @@ def test_every_public_name_imports():
         coagentnet.nope  # noqa: B018
 
 
+#: The public API, documented here so that a name added or dropped is a deliberate change.
+PUBLIC = [
+    "Config", "ConfigError", "DataError", "Dataset", "Problem", "RULES", "Rule", "RuleEntry",
+    "RuleTraits", "RunResult", "frame", "grid", "load", "load_dataset", "metrics_frame",
+    "open_store", "register_dataset", "register_rule", "runs_frame", "save", "train",
+    "train_into_store", "train_population", "use_cpu_cores",
+]  # fmt: skip
+
+
+def test_dir_shows_the_public_api_and_nothing_else():
+    import coagentnet.training.run  # noqa: F401  (a subpackage bound on the package stays out)
+
+    assert coagentnet.__all__ == sorted(PUBLIC)
+    assert [n for n in dir(coagentnet) if not n.startswith("_")] == coagentnet.__all__
+    code = "import coagentnet; print([n for n in dir(coagentnet) if not n.startswith('_')])"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == repr(coagentnet.__all__)
+
+
 def test_import_coagentnet_does_not_import_jax_or_matplotlib():
     code = "import sys, coagentnet; print(sorted({'jax', 'matplotlib'} & sys.modules.keys()))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

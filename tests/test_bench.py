@@ -28,8 +28,15 @@ def _check_row(row: dict, steps: int, repeats: int) -> None:
     assert row["updates_per_chunk"] == steps * P
     assert row["timed_updates"] == steps * P * repeats
     assert len(row["chunk_s"]) == repeats
-    for key in ("us_per_update", "updates_per_s", "first_chunk_s", "eval_s", "eval_us_per_example",
-                "checkpoint_s", "checkpoint_mb"):
+    for key in (
+        "us_per_update",
+        "updates_per_s",
+        "first_chunk_s",
+        "eval_s",
+        "eval_us_per_example",
+        "checkpoint_s",
+        "checkpoint_mb",
+    ):
         assert math.isfinite(row[key]) and row[key] > 0, (key, row[key])
     assert row["updates_per_s"] == pytest.approx(1e6 / row["us_per_update"])
     median = sorted(row["chunk_s"])[repeats // 2] if repeats % 2 else None
@@ -200,10 +207,13 @@ def test_member_tiles_are_measured_side_by_side(capsys):
     argv = ["--configs", "correlated-1x50", "--populations", "3", *TINY, "--inline"]
     code, out, err = _run(capsys, *argv, "--member-tile", "1,0", "--json", "-")
     assert code == 0, err
-    report = json.loads(out[out.index("{"):])
+    report = json.loads(out[out.index("{") :])
     rows = report["results"]
     assert sorted((r["kind"], r["member_tile"]) for r in rows) == [
-        ("backprop", 1), ("backprop", 3), ("coagent", 1), ("coagent", 3)
+        ("backprop", 1),
+        ("backprop", 3),
+        ("coagent", 1),
+        ("coagent", 3),
     ]
     for row in rows:
         _check_row(row, steps=row["steps"], repeats=row["repeats"])

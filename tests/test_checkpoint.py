@@ -25,10 +25,27 @@ from coagentnet.training.checkpoint import (
 from coagentnet.training.checkpoint_file import MAGIC
 from coagentnet.training.run import run_population
 
-CFG = Config(dataset="digits", rule="off_policy", baseline="ema", layers=2, units=8,
-             epochs=5, batch_size=64, lr=2.0**-6)
-PRETRAIN = Config(dataset="boston", normalize=True, rule="reinforce", layers=1, units=8,
-                  unit_type="gaussian", pretrain_epochs=3, epochs=3, lr=2.0**-7)
+CFG = Config(
+    dataset="digits",
+    rule="off_policy",
+    baseline="ema",
+    layers=2,
+    units=8,
+    epochs=5,
+    batch_size=64,
+    lr=2.0**-6,
+)
+PRETRAIN = Config(
+    dataset="boston",
+    normalize=True,
+    rule="reinforce",
+    layers=1,
+    units=8,
+    unit_type="gaussian",
+    pretrain_epochs=3,
+    epochs=3,
+    lr=2.0**-7,
+)
 
 
 class Killed(Exception):
@@ -43,21 +60,24 @@ def _run(configs, seeds, checkpoint=None, kill_after=None):
         if kill_after is not None and done[0] >= kill_after:
             raise Killed
 
-    return run_population(configs, seeds, checkpoint=checkpoint, progress=progress,
-                            keep_params=True)
+    return run_population(
+        configs, seeds, checkpoint=checkpoint, progress=progress, keep_params=True
+    )
 
 
 def _same(a, b):
     assert a.metrics == b.metrics and a.final == b.final and a.diverged == b.diverged
-    for x, y in zip(a.params["hidden"] + (a.params["readout"],),
-                    b.params["hidden"] + (b.params["readout"],), strict=True):
+    for x, y in zip(
+        a.params["hidden"] + (a.params["readout"],),
+        b.params["hidden"] + (b.params["readout"],),
+        strict=True,
+    ):
         np.testing.assert_array_equal(x["w"], y["w"])
         np.testing.assert_array_equal(x["b"], y["b"])
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("cfg", [CFG, PRETRAIN],
-                         ids=["off_policy", "pretraining"])
+@pytest.mark.parametrize("cfg", [CFG, PRETRAIN], ids=["off_policy", "pretraining"])
 def test_resumed_population_is_bitwise_the_uninterrupted_one(cfg, tmp_path):
     configs, seeds = [cfg, cfg.replace(lr=cfg.lr * 2)], [1, 2]
     reference = _run(configs, seeds)
@@ -107,8 +127,17 @@ seeds: 2
 
 
 def _sweep_cmd(sweep_file, store, *extra):
-    return [sys.executable, "-m", "coagentnet.cli", "sweep", str(sweep_file), "--store",
-            str(store), "--no-progress", *extra]
+    return [
+        sys.executable,
+        "-m",
+        "coagentnet.cli",
+        "sweep",
+        str(sweep_file),
+        "--store",
+        str(store),
+        "--no-progress",
+        *extra,
+    ]
 
 
 def _chunks_saved(directory: Path) -> int:
@@ -129,8 +158,12 @@ def test_sweep_killed_at_random_chunks_resumes_to_the_uninterrupted_numbers(tmp_
     sweep_file = tmp_path / "killed.yaml"
     sweep_file.write_text(SWEEP)
     reference = tmp_path / "reference.sqlite"
-    subprocess.run(_sweep_cmd(sweep_file, reference, "--no-checkpoints"), check=True,
-                   capture_output=True, timeout=600)
+    subprocess.run(
+        _sweep_cmd(sweep_file, reference, "--no-checkpoints"),
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
     store = tmp_path / "killed.sqlite"
     directory = checkpoint_dir(store)
     rng = random.Random(20261201)
@@ -138,8 +171,11 @@ def test_sweep_killed_at_random_chunks_resumes_to_the_uninterrupted_numbers(tmp_
     kills = sorted(rng.sample(range(1, 30), 3))
     seen, codes, listings = [], [], []
     for kill_at in kills:
-        proc = subprocess.Popen(_sweep_cmd(sweep_file, store, "--checkpoint-every", "0"),
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            _sweep_cmd(sweep_file, store, "--checkpoint-every", "0"),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 300
         while _chunks_saved(directory) < kill_at and proc.poll() is None:
             assert time.monotonic() < deadline
@@ -151,8 +187,12 @@ def test_sweep_killed_at_random_chunks_resumes_to_the_uninterrupted_numbers(tmp_
         listings.append(sorted(p.name for p in directory.iterdir()) if directory.is_dir() else [])
     # each resumed, none started over (exit codes: -9 killed, else the sweep ended by itself)
     assert seen == sorted(seen) and seen[0] >= kills[0], (kills, seen, codes, listings)
-    subprocess.run(_sweep_cmd(sweep_file, store, "--checkpoint-every", "0"), check=True,
-                   capture_output=True, timeout=600)
+    subprocess.run(
+        _sweep_cmd(sweep_file, store, "--checkpoint-every", "0"),
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
     assert not list(directory.glob("*.npz"))  # finished populations delete their checkpoints
     with Store(reference, readonly=True) as a, Store(store, readonly=True) as b:
         ids = sorted(a.statuses())
@@ -165,18 +205,22 @@ def test_sweep_killed_at_random_chunks_resumes_to_the_uninterrupted_numbers(tmp_
 @pytest.mark.slow
 def test_sweep_saves_final_parameters_and_refuses_an_unwritable_checkpoint_folder(tmp_path):
     sweep_file = tmp_path / "tiny.yaml"
-    sweep_file.write_text("name: tiny\nbase: {dataset: digits, layers: 1, units: 4, epochs: 1,"
-                          " batch_size: 64}\nseeds: 1\n")
+    sweep_file.write_text(
+        "name: tiny\nbase: {dataset: digits, layers: 1, units: 4, epochs: 1,"
+        " batch_size: 64}\nseeds: 1\n"
+    )
     store = tmp_path / "tiny.sqlite"
-    subprocess.run(_sweep_cmd(sweep_file, store, "--save-params"), check=True,
-                   capture_output=True, timeout=300)
+    subprocess.run(
+        _sweep_cmd(sweep_file, store, "--save-params"), check=True, capture_output=True, timeout=300
+    )
     (saved,) = (tmp_path / "tiny.sqlite.params").glob("*.npz")
     with np.load(saved) as data:
         assert data["hidden/0/w"].shape == (64, 4) and data["readout/b"].shape == (10,)
         assert json.loads(str(data["config"]))["config"]["units"] == 4
     blocked = tmp_path / "blocked.sqlite"
     checkpoint_dir(blocked).write_text("a file where the checkpoint folder would go")
-    proc = subprocess.run(_sweep_cmd(sweep_file, blocked), capture_output=True, text=True,
-                          timeout=300)
+    proc = subprocess.run(
+        _sweep_cmd(sweep_file, blocked), capture_output=True, text=True, timeout=300
+    )
     assert proc.returncode == 2 and not blocked.exists()
     assert proc.stderr.count("\n") == 1 and "cannot write checkpoints" in proc.stderr

@@ -1,5 +1,6 @@
-"""CLI conventions: --version, a bare command, defaults in every --help, powers of two for
-float options, -q/-v, the critic warning, and train --store read back by status/export/report."""
+"""CLI conventions: --version, a bare command, user errors as one line and exit 2, defaults in
+every --help, powers of two for float options, -q/-v, the critic warning, and train --store read
+back by status/export/report."""
 
 from __future__ import annotations
 
@@ -25,6 +26,28 @@ def test_version_and_a_bare_command(capsys):
     assert main([]) == 2  # bare: the help on stdout, the usage-error code
     out = capsys.readouterr().out
     assert out.startswith("usage: coagentnet") and "train" in out and "report" in out
+
+
+def test_every_user_error_is_one_line_and_exit_2_from_one_module(monkeypatch, capsys):
+    from coagentnet import errors
+    from coagentnet.commands import common, train
+    from coagentnet.data import DataError
+    from coagentnet.sweeps.store import StoreError
+
+    # The old import paths name the same classes.
+    assert (DataError, StoreError, common.UsageError) == (
+        errors.DataError,
+        errors.StoreError,
+        errors.UsageError,
+    )
+    for error in errors.USER_ERRORS:
+
+        def fail(args, error=error):
+            raise error("what: went wrong")
+
+        monkeypatch.setattr(train, "run", fail)
+        assert main(["train", *TINY]) == 2, error
+        assert capsys.readouterr().err == "coagentnet train: error: what: went wrong\n"
 
 
 def _option_actions(parser):

@@ -134,6 +134,34 @@ def test_diagnose_json(capsys):
         assert row["variance"] > 0 and row["snr"] > 0 and -1 <= row["cosine"] <= 1
 
 
+class _Seen(Exception):
+    """Stops ``diagnose`` once it has handed its minibatch pool over."""
+
+
+@pytest.mark.parametrize("input_range", ["symmetric", "unit"])
+def test_diagnose_sees_the_arrays_training_sees(monkeypatch, input_range):
+    from coagentnet.cli import main
+    from coagentnet.config import Config
+    from coagentnet.diagnostics import measure
+    from coagentnet.training.batches import training_data
+    from coagentnet.training.data_cache import config_data
+
+    def seen(cfg, problem, rule, params, state, pool, *rest):
+        raise _Seen(pool)
+
+    monkeypatch.setattr(measure, "diagnose_layers", seen)
+    argv = ["diagnose", "--units", "4", "--split-seed", "3", "--input-range", input_range]
+    with pytest.raises(_Seen) as info:
+        main(argv + ["--pool", "64"])
+    cfg = Config(units=4, split_seed=3, input_range=input_range)
+    arrays = training_data(cfg, config_data(cfg)).train_arrays  # what the training steps read
+    x, y = arrays["x"], arrays["y"]
+    pool_x, pool_y = info.value.args[0]
+    np.testing.assert_array_equal(pool_x, x[:64])
+    np.testing.assert_array_equal(pool_y, y[:64])
+    assert (np.min(pool_x) < 0) == (input_range == "symmetric")
+
+
 @pytest.mark.parametrize(
     "argv, message",
     [

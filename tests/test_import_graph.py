@@ -1,8 +1,10 @@
 """The package's layering: no import cycles (function-level imports count), no module over 400
-lines, no private name imported across modules (``scripts/import_graph.py``)."""
+lines, no private name imported across modules (``scripts/import_graph.py``); and its text
+cites no project issue numbers (a reader of the code or the help cannot follow them)."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -30,15 +32,30 @@ def test_the_checker_finds_a_function_level_cycle_a_large_module_and_a_private_i
     (pkg / "__init__.py").write_text("")
     (pkg / "a.py").write_text("from pkg.b import _hidden\n")
     (pkg / "b.py").write_text("def f():\n    import pkg.a\n\n\n_hidden = 1\n" + "x = 1\n" * 400)
-    (pkg / "c.py").write_text(
-        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from pkg import a\n"
-    )
     out = graph(tmp_path)
     assert out.returncode == 1
     assert "import cycles: 1" in out.stdout and "pkg.a <-> pkg.b" in out.stdout
     assert "over 400 lines: pkg.b" in out.stdout
     assert "pkg.a: _hidden from pkg.b" in out.stdout
-    assert "pkg.c" not in out.stdout  # annotations-only imports never run
+
+
+def test_the_checker_counts_annotation_only_and_import_module_imports(tmp_path):
+    pkg = tmp_path / "pkg"
+    (pkg / "sub").mkdir(parents=True)
+    for init in (pkg / "__init__.py", pkg / "sub" / "__init__.py"):
+        init.write_text("")
+    (pkg / "config.py").write_text("import pkg.table\n")
+    (pkg / "table.py").write_text(
+        "import importlib\n\n\ndef make(name):\n"
+        "    return importlib.import_module(f'pkg.sub.{name}')\n"
+    )
+    (pkg / "sub" / "rule.py").write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from pkg.config import C\n"
+    )
+    out = graph(tmp_path)
+    assert out.returncode == 1
+    assert "import cycles: 1" in out.stdout
+    assert "pkg.config <-> pkg.sub.rule <-> pkg.table" in out.stdout
 
 
 def test_importing_the_cli_and_building_a_config_starts_no_jax_backend():
@@ -53,3 +70,14 @@ def test_importing_the_cli_and_building_a_config_starts_no_jax_backend():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.stdout.strip() == "False", out.stderr
+
+
+def test_the_package_cites_no_issue_numbers():
+    pattern = re.compile(r"\bissues?\s*#?\d+", re.IGNORECASE)  # across a line break too
+    found = [
+        f"{path.relative_to(ROOT)}:{text.count(chr(10), 0, m.start()) + 1}: {m.group()}"
+        for path in sorted((ROOT / "src" / "coagentnet").rglob("*.py"))
+        for text in [path.read_text()]
+        for m in pattern.finditer(text)
+    ]
+    assert not found, "\n".join(found)

@@ -58,8 +58,9 @@ FAMILIES = {
     "stream_gaussian": dict(STREAM, rule="reinforce", baseline="ema"),
     "stream_off_policy": dict(STREAM, rule="off_policy", unit_type="bernoulli", layers=2),
     "partition": dict(TABULAR, rule="reinforce", layers=2, unit_type="gaussian", partition="sd"),
-    "pretraining": dict(TABULAR, rule="reinforce", layers=1, unit_type="gaussian",
-                        pretrain_epochs=2),
+    "pretraining": dict(
+        TABULAR, rule="reinforce", layers=1, unit_type="gaussian", pretrain_epochs=2
+    ),
 }
 
 
@@ -104,7 +105,10 @@ def test_invariance_holds_with_another_instruction_set(isa):
     test = f"{__file__}::test_member_is_bitwise_its_solo_run[off_policy]"
     out = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", test],
-        capture_output=True, text=True, env=env, timeout=600,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
     )
     assert out.returncode == 0, out.stdout[-2000:]
 

@@ -3,6 +3,7 @@ here, outside the package, are accepted by Config validation and used by trainin
 
 from __future__ import annotations
 
+import typing
 from functools import partial
 
 import jax
@@ -14,7 +15,7 @@ from coagentnet.config import Config, ConfigError
 from coagentnet.model import baselines, units
 from coagentnet.model.network import rollout
 from coagentnet.rules import registry
-from coagentnet.rules.base import RuleContext
+from coagentnet.rules.base import RuleContext, RuleSettings
 from coagentnet.rules.coagent import coagent_rule
 from coagentnet.rules.registry import RuleEntry, RuleTraits
 from conftest import PROBLEMS
@@ -103,3 +104,8 @@ def test_an_added_baseline_is_accepted_by_policy_gradient_rules(monkeypatch):
     np.testing.assert_array_equal(a["readout"]["w"], b["readout"]["w"])
     with pytest.raises(ConfigError, match="baseline: only policy-gradient rules"):
         Config(rule="backprop", baseline="constant")
+
+
+def test_the_settings_the_rules_read_are_config_fields_of_the_same_type():
+    settings = typing.get_type_hints(RuleSettings)
+    assert settings.items() <= typing.get_type_hints(Config).items()

@@ -23,9 +23,7 @@ The public API (see :mod:`coagentnet.api` for a quick start):
 Names load lazily, so ``import coagentnet`` does not import JAX.
 """
 
-from __future__ import annotations
-
-import importlib
+from importlib import import_module as _import_module
 
 __version__ = "0.1.0"
 
@@ -39,7 +37,7 @@ _EXPORTS = {
     "load_dataset": "coagentnet.data",
     "register_dataset": "coagentnet.api",
     "Dataset": "coagentnet.data",
-    "DataError": "coagentnet.data",
+    "DataError": "coagentnet.errors",
     "RULES": "coagentnet.rules.registry",
     "register_rule": "coagentnet.api",
     "RuleTraits": "coagentnet.rules.registry",
@@ -59,16 +57,19 @@ _EXPORTS = {
 #: Public names spelled differently in their module.
 _RENAMED = {"train_population": "run_population"}
 
-__all__ = ["__version__", *_EXPORTS]
+#: The public API, sorted; ``dir(coagentnet)`` lists these (and dunder names) and nothing else.
+__all__ = sorted(_EXPORTS)
 
 
 def __getattr__(name: str):
     if name not in _EXPORTS:
         raise AttributeError(f"module 'coagentnet' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_EXPORTS[name]), _RENAMED.get(name, name))
+    value = getattr(_import_module(_EXPORTS[name]), _RENAMED.get(name, name))
     globals()[name] = value  # later look-ups skip this function
     return value
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+    """The public names and the module's dunders: not its private helpers, and not the
+    subpackages (``coagentnet.training`` and others) that imports bind here as a side effect."""
+    return sorted({n for n in globals() if n.startswith("__")} | set(__all__))

@@ -23,16 +23,6 @@ import threading
 VERBS = ("train", "sweep", "status", "export", "reproduce", "report", "bench", "diagnose")
 
 
-def _user_errors() -> tuple[type[BaseException], ...]:
-    """Errors that are the user's: one line on stderr, exit code 2."""
-    from coagentnet.commands.common import UsageError
-    from coagentnet.data import DataError
-    from coagentnet.errors import ConfigError, OutputError
-    from coagentnet.sweeps.store import StoreError
-
-    return (ConfigError, DataError, OutputError, StoreError, UsageError)
-
-
 class _Parser(argparse.ArgumentParser):
     def __init__(self, *args, **kwargs):
         from coagentnet.commands.options import HelpFormatter
@@ -165,7 +155,9 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return _exit(141, program)  # 128 + SIGPIPE, as a shell reports a killed writer
     except Exception as err:
-        if not isinstance(err, _user_errors()):
+        from coagentnet.errors import USER_ERRORS  # the user's: one line, exit code 2
+
+        if not isinstance(err, USER_ERRORS):
             raise
         print(f"{verb}: error: {err}", file=sys.stderr)
         return 2

@@ -24,7 +24,7 @@ _NAMES = {
     "loss": "loss",
     "entropy": "mean unit entropy (nats)",
     "on_fraction": "on-fraction",
-    "critic_ev_target": "critic explained variance of y_t",  # training split (issue 22)
+    "critic_ev_target": "critic explained variance of y_t",  # training split
     "critic_ev_greedy": "critic explained variance of exact G_t",
     "signal_corr_greedy": "corr(actor signal, exact G_t)",
     "grad_var": "update total variance",  # grad_*: train split, layer L is the read-out

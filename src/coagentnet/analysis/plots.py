@@ -34,9 +34,10 @@ MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 
 
 def families() -> tuple[str, ...]:
-    """The rule families that keep one look across every figure of a report (issue 14, item
-    6), in the order of their looks: every registered rule (built-ins first, so their looks
-    never move), then REINFORCE with each baseline (``reinforce+ema``, ...)."""
+    """The rule families that keep one look across every figure of a report (so a rule is
+    recognised from figure to figure), in the order of their looks: every registered rule
+    (built-ins first, so their looks never move), then REINFORCE with each baseline
+    (``reinforce+ema``, ...)."""
     from coagentnet.model.baselines import BASELINES
     from coagentnet.rules.registry import rule_names
 

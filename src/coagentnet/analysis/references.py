@@ -1,4 +1,5 @@
-"""Reference levels drawn as horizontal lines in a study's figures (issue 14, item 6).
+"""Reference levels drawn as horizontal lines in a study's figures, so a curve can be
+read against what a trivial predictor achieves.
 
 - **chance accuracy**: ``1 / classes`` of a classification data set (the accuracy of a
   constant guess on balanced classes);

@@ -61,12 +61,12 @@ CASES: dict[str, Case] = {
             steps=100,
             budget=5_000,
         ),
-        # Issue 22: the exact greedy-continuation rules (no critics) and plain REINFORCE on the
+        # The exact greedy-continuation rules (no critics) and plain REINFORCE on the
         # same 3 x 64 network, each against backprop in the same measurement.
         *(
             Case(
                 f"mnist-3x64-{rule}",
-                f"MNIST-shaped 784-64-64-64-10, Bernoulli {rule}, batch 32 (issue 22)",
+                f"MNIST-shaped 784-64-64-64-10, Bernoulli {rule}, batch 32",
                 dict(_MNIST, layers=3, rule=rule),
                 dict(_MNIST, layers=3, rule="backprop"),
                 steps=100,

@@ -6,10 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from coagentnet.commands import progress as _progress
-
-
-class UsageError(ValueError):
-    """A user error detected by a command (exit code 2, one line)."""
+from coagentnet.errors import UsageError
 
 
 def default_store(name: str) -> Path:

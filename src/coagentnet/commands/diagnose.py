@@ -53,11 +53,11 @@ def run(args) -> int:
     import jax.numpy as jnp
 
     from coagentnet.config import POPULATION_SCALARS
-    from coagentnet.data import load_dataset
     from coagentnet.diagnostics.measure import diagnose_layers
     from coagentnet.rules.base import RuleContext
     from coagentnet.rules.registry import make_rule
     from coagentnet.training.batches import training_data
+    from coagentnet.training.data_cache import config_data
     from coagentnet.training.loop import train_population
     from coagentnet.training.members import member_keys
 
@@ -81,13 +81,7 @@ def run(args) -> int:
             f"--samples: {args.samples} updates need about {need / 2**20:,.0f} MiB, more than "
             f"the {budget / 2**20:,.0f} MiB of this machine"
         )
-    data = (
-        None
-        if cfg.is_stream
-        else load_dataset(
-            cfg.dataset, data_dir=cfg.data_dir, split_seed=cfg.split_seed, normalize=cfg.normalize
-        )
-    )
+    data = None if cfg.is_stream else config_data(cfg)  # training's load: same range and split
     prepared = training_data(cfg, data)
     rule = make_rule(cfg, prepared.problem)
     updates = 0

@@ -112,11 +112,10 @@ _ROLE = re.compile(r":(?:mod|func|class|data|meth|attr):`~?([^`]+)`")
 
 
 def plain(text: str) -> str:
-    """Help text as plain text: no reStructuredText roles or double backticks, no issue
-    numbers (the docstrings the help is made from use both)."""
+    """Help text as plain text: no reStructuredText roles or double backticks (the docstrings
+    the help is made from use both)."""
     text = _ROLE.sub(r"\1", text)
-    text = re.sub(r"``([^`]*)``", r"\1", text)
-    return re.sub(r"\s*\(issues? [\d, ]+\)", "", text)
+    return re.sub(r"``([^`]*)``", r"\1", text)
 
 
 class HelpFormatter(argparse.RawDescriptionHelpFormatter):

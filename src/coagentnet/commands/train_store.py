@@ -48,7 +48,11 @@ def train_into_store(
             Progress if progress else None,
             on_plan=lambda s: log.info(
                 "train: %d runs, %d already in %s, %d to run in %d populations",
-                s.runs, s.complete, path, s.todo, s.populations,
+                s.runs,
+                s.complete,
+                path,
+                s.todo,
+                s.populations,
             ),
             options=options,
         )

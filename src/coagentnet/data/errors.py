@@ -1,10 +1,6 @@
-"""The one exception type of the data layer."""
+"""The one exception type of the data layer, :class:`~coagentnet.errors.DataError` (defined with
+the other user errors in :mod:`coagentnet.errors`)."""
 
+from coagentnet.errors import DataError
 
-class DataError(ValueError):
-    """Bad or missing data, or a bad data setting.
-
-    The message is one line meant for a user: it names the file or field and says what was
-    expected (and, for missing data, where we looked and how to get it). The CLI prints it
-    without a traceback.
-    """
+__all__ = ["DataError"]

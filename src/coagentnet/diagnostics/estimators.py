@@ -1,4 +1,5 @@
-"""Per-layer statistics of a rule's update estimator at fixed parameters (issue 13).
+"""Per-layer statistics of a rule's update estimator at fixed parameters: how noisy and
+how well aimed each layer's update is.
 
 The *update* here is the gradient of the rule's surrogate loss on one minibatch (what
 ``jax.grad(rule.loss)`` returns), not the optimiser's preconditioned step. At fixed parameters

@@ -1,4 +1,5 @@
-"""Reference directions for :mod:`coagentnet.diagnostics.estimators` (issue 13).
+"""Reference directions for :mod:`coagentnet.diagnostics.estimators`: what a rule's update is
+compared with.
 
 All references are *descent* directions in the update's convention: gradients of a loss.
 

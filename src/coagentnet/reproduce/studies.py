@@ -98,8 +98,9 @@ STUDIES: tuple[Study, ...] = (
                         split="train",
                         metric="on_fraction",
                     ),
-                    # Issue 22: how far each layer's critic is from its target and from the
-                    # exact greedy-continuation return (training metrics, batch averages).
+                    # How far each layer's critic is from its target and from the exact
+                    # greedy-continuation return (training metrics, batch averages), so a
+                    # critic's error can be told apart from the off-policy rule's idea.
                     *(
                         Fig("layers", metric, title, split="training", metric=metric)
                         for metric, title in (
@@ -120,7 +121,7 @@ STUDIES: tuple[Study, ...] = (
             ),
             Experiment(
                 "diagnostics",
-                "Per-layer update diagnostics over training, 3 hidden layers (issue 13)",
+                "Per-layer update diagnostics over training, 3 hidden layers",
                 _ACC,
                 (
                     Fig("curves", "curves", "Test accuracy (lr 2^-6)"),

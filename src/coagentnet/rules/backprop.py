@@ -3,22 +3,17 @@ is compared with."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import jax
 import jax.numpy as jnp
 
 from coagentnet.model.losses import task_loss
 from coagentnet.model.network import init_linear, linear
-from coagentnet.rules.base import Problem, Rule, prediction_stats
-
-if TYPE_CHECKING:  # only for annotations: config reads the registry, which imports this
-    from coagentnet.config import Config
+from coagentnet.rules.base import Problem, Rule, RuleSettings, prediction_stats
 
 _ACTIVATIONS = {"relu": jax.nn.relu, "tanh": jnp.tanh, "sigmoid": jax.nn.sigmoid}
 
 
-def backprop_rule(cfg: Config, problem: Problem) -> Rule:
+def backprop_rule(cfg: RuleSettings, problem: Problem) -> Rule:
     """Deterministic MLP of the same architecture trained end to end; L = 0 is linear."""
     act = _ACTIVATIONS[cfg.activation]
 

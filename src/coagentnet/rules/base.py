@@ -1,5 +1,5 @@
-"""What every learning rule is: :class:`Problem`, :class:`Rule`, :class:`RuleContext`, and the
-per-example statistics the rules share (Gupta et al. 2021).
+"""What every learning rule is: :class:`Problem`, :class:`Rule`, :class:`RuleContext`,
+:class:`RuleSettings`, and the per-example statistics the rules share (Gupta et al. 2021).
 
 A :class:`Rule` is three pure functions (and an optional step mask):
 
@@ -17,7 +17,7 @@ A :class:`Rule` is three pure functions (and an optional step mask):
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 import jax
 import jax.numpy as jnp
@@ -34,6 +34,37 @@ class Problem:
     in_dim: int
     out_dim: int
     task: str
+
+
+class RuleSettings(Protocol):
+    """The run settings the built-in rules read; a :class:`coagentnet.config.Config` is one.
+
+    The rules are annotated with this rather than with ``Config`` because the config reads the
+    rule registry (to check each rule's options), which imports the rules: a rule importing the
+    config, even only for annotations, would close that cycle. A test checks each attribute
+    against the ``Config`` field of the same name."""
+
+    dataset: str
+    layers: int
+    units: int
+    unit_type: str
+    num_actions: int
+    value_map: str
+    activation: str
+    stochastic_readout: bool
+    partition: str
+    rule: str
+    baseline: str
+    loo_samples: int
+    critic_width: int
+    critic_depth: int
+    actor_signal: str
+    warm_start_epochs: int
+    explore_units: int
+    explore_resample: str
+    staged: bool
+    epsilon_schedule: str
+    epochs: int
 
 
 class RuleContext(NamedTuple):

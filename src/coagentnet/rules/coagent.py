@@ -9,7 +9,6 @@ the three critic rules and the two exact greedy-continuation rules of :mod:`.gre
 from __future__ import annotations
 
 from functools import partial
-from typing import TYPE_CHECKING
 
 import jax
 import jax.numpy as jnp
@@ -20,10 +19,7 @@ from coagentnet.model.losses import regression_loss, score_function_surrogate, t
 from coagentnet.model.network import Trace, init_network, rollout
 from coagentnet.model.units import Units, units_from_config
 from coagentnet.rules import critic_metrics, exploration, greedy, staged
-from coagentnet.rules.base import Problem, Rule, RuleContext, trace_stats
-
-if TYPE_CHECKING:  # only for annotations: config reads the registry, which imports this
-    from coagentnet.config import Config
+from coagentnet.rules.base import Problem, Rule, RuleContext, RuleSettings, trace_stats
 
 
 def _critic_q(critic_params: tuple, t: int, s_t: jax.Array, a_value: jax.Array) -> jax.Array:
@@ -53,7 +49,7 @@ def critic_signals(q_fn, trace: Trace, r, unit: Units, bootstrap: str, actor_sig
 
 
 def coagent_rule(
-    cfg: Config, problem: Problem, bootstrap: str | None, continuation: str | None = None
+    cfg: RuleSettings, problem: Problem, bootstrap: str | None, continuation: str | None = None
 ) -> Rule:
     """REINFORCE (``bootstrap=None``), a critic rule (``sampled``, ``greedy``, ``monte_carlo``)
     or an exact greedy-continuation rule (``continuation`` ``return`` or ``counterfactual``).
@@ -72,7 +68,7 @@ def coagent_rule(
       E_{s_t}[sum_a pi_t(a|s_t) Q_t^greedy(s_t, a)], the return when all downstream layers act
       greedily, which is how the network is evaluated. No importance ratio is used.
     - ``mc_critic`` (bootstrap ``monte_carlo``): critics regressed to r; signal_t = Q_t.
-    - ``greedy_return`` (``continuation="return"``, issue 22): signal_t = G_t, the exact
+    - ``greedy_return`` (``continuation="return"``): signal_t = G_t, the exact
       return of the greedy continuation from the sampled s_{t+1}
       (:func:`coagentnet.rules.greedy.continuation_returns`): the off-policy signal with exact
       critics, no critic learned. Any baseline.

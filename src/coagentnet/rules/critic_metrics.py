@@ -1,4 +1,4 @@
-"""Per-layer critic diagnostics of the critic rules, logged with the training metrics (issue 22).
+"""Per-layer critic diagnostics of the critic rules, logged with the training metrics.
 
 The off-policy critic Q_t (Gupta et al. 2021) should estimate G_t, the exact return of the greedy
 continuation from s_{t+1} (:func:`coagentnet.rules.greedy.continuation_returns`). These

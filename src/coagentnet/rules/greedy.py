@@ -8,7 +8,7 @@ greedy forward pass of layers t+1..L-1 and the read-out from the sampled s_{t+1}
     G_t = -loss(greedy_continuation(s_{t+1}), y)   for t < L - 1,      G_{L-1} = r.
 
 These functions compute it exactly instead of learning it (no critic), so the paper's idea can be
-told apart from its critic's error (issue 22):
+told apart from its critic's error:
 
 - :func:`continuation_returns`: G_0..G_{L-1}, the ``greedy_return`` signal; with exact critics
   it equals the off-policy rule's signal y_t (tests check this), and its expected update is the
@@ -47,7 +47,7 @@ def continuation_returns(
     s_{t+1} (layers t+1.. and the read-out), G_{L-1} = r (the return itself).
 
     ``continuation(params, s, start, unit) -> [B, out]`` is the greedy forward by default; a test
-    passes a sampled one as a negative control. Gupta et al. (2021), issue 22.
+    passes a sampled one as a negative control. Gupta et al. (2021).
     """
     L = len(trace.actions)
     g = tuple(

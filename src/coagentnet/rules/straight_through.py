@@ -3,21 +3,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import jax
 import jax.numpy as jnp
 
 from coagentnet.model.losses import task_loss
 from coagentnet.model.network import init_network, linear, rollout
 from coagentnet.model.units import unit_type
-from coagentnet.rules.base import Problem, Rule, trace_stats
-
-if TYPE_CHECKING:  # only for annotations: config reads the registry, which imports this
-    from coagentnet.config import Config
+from coagentnet.rules.base import Problem, Rule, RuleSettings, trace_stats
 
 
-def straight_through_rule(cfg: Config, problem: Problem, gated: bool) -> Rule:
+def straight_through_rule(cfg: RuleSettings, problem: Problem, gated: bool) -> Rule:
     """Bernoulli units sampled forward, gradient passed through the sample backward.
 
     Standard (Bengio et al. 2013): d a / d z := sigmoid'(z). Gated (the authors' variant,

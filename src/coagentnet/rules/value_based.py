@@ -21,8 +21,6 @@ written) of the authors' code.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import jax
 import jax.numpy as jnp
 from jax.scipy.special import xlogy
@@ -30,10 +28,7 @@ from jax.scipy.special import xlogy
 from coagentnet.model.losses import task_loss
 from coagentnet.model.network import init_network, layer_policy, linear
 from coagentnet.model.units import Units, unit_type
-from coagentnet.rules.base import Problem, Rule, RuleContext, prediction_stats
-
-if TYPE_CHECKING:  # only for annotations: config reads the registry, which imports this
-    from coagentnet.config import Config
+from coagentnet.rules.base import Problem, Rule, RuleContext, RuleSettings, prediction_stats
 
 #: The decaying schedule: epsilon_n = max(EPSILON_FINAL, EPSILON_START - EPSILON_STEP * n).
 EPSILON_START, EPSILON_STEP, EPSILON_FINAL = 1.0, 1e-4, 0.01
@@ -63,7 +58,7 @@ def epsilon_greedy_entropy(epsilon, num_actions: int) -> jax.Array:
     return -(xlogy(top, top) + (num_actions - 1) * xlogy(rest, rest))
 
 
-def value_unit(cfg: Config) -> Units:
+def value_unit(cfg: RuleSettings) -> Units:
     """The unit type whose head gives K action values per unit and whose values are passed on."""
     if cfg.unit_type == "categorical":
         return unit_type("categorical", cfg.num_actions, cfg.value_map)
@@ -87,7 +82,7 @@ def _rollout(params, x, key, unit: Units, epsilon, greedy: bool):
     return tuple(states), tuple(actions), tuple(greedies), tuple(q_taken)
 
 
-def value_based_rule(cfg: Config, problem: Problem) -> Rule:
+def value_based_rule(cfg: RuleSettings, problem: Problem) -> Rule:
     """Epsilon-greedy value-based hidden units with Monte Carlo targets; read-out by backprop.
 
     Loss: sum over layers t and units u of mean_b (Q_u(s_t, a_{t,u}) - r)^2 (each unit's own

@@ -15,6 +15,8 @@ import time
 import urllib.parse
 from pathlib import Path
 
+from coagentnet.errors import StoreError
+
 SCHEMA_VERSION = 1
 STATUSES = ("done", "running", "pending", "diverged", "failed")
 COMPLETE = ("done", "diverged")
@@ -91,11 +93,6 @@ RUN_COLUMNS = (
     "updates",
     "versions",
 )
-
-
-class StoreError(RuntimeError):
-    """The file is not a coagentnet store, is from a newer schema, is damaged, or cannot be
-    written (a full disk); the message is one line naming the store."""
 
 
 def store_error(path: Path, err: sqlite3.Error) -> StoreError:

@@ -164,7 +164,12 @@ def pretrain_population(
     """Train a population with backprop pretraining; the same contract as ``train_population``
     (:func:`coagentnet.training.run.run_population` chooses this when ``pretrain_epochs > 0``)."""
     first, second = run_phases(
-        configs, seeds, progress=progress, data=data, keep_params=keep_params,
-        checkpoint=checkpoint, on_evaluation=on_evaluation,
+        configs,
+        seeds,
+        progress=progress,
+        data=data,
+        keep_params=keep_params,
+        checkpoint=checkpoint,
+        on_evaluation=on_evaluation,
     )
     return [merge(c, a, b) for c, a, b in zip(configs, first, second, strict=True)]

@@ -56,4 +56,3 @@ def metric_rows_frame(rows: list[MetricRow]):
     frame["step"] = frame["step"].astype("int64")
     frame["value"] = frame["value"].astype("float64")
     return frame
-
