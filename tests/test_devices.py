@@ -36,7 +36,7 @@ def test_fast_chunk_equals_exact_chunk_without_divergence(digits):
     arrays = trainer.train_arrays
     fast, fast_metrics = programs.chunk_fast(state, hyper, keys, 0, arrays)
     exact, exact_metrics = programs.chunk_exact(state, hyper, keys, 0, arrays)
-    assert not np.asarray(fast["diverged"]).any()
+    assert not np.asarray(fast.diverged).any()
     for a, b in zip(_leaves((fast, fast_metrics)), _leaves((exact, exact_metrics)), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
 
@@ -46,12 +46,12 @@ def test_member_diverged_in_an_earlier_chunk_stays_frozen(digits):
     cfg = Config(rule="reinforce", optimizer="sgd", layers=1, units=8, batch_size=64, epochs=3)
     trainer, programs, hyper, keys, state = _population(cfg, [2.0**-7, 1e38], digits)
     state, _ = programs.run_chunk(state, hyper, keys, 0, trainer.train_arrays)
-    assert np.asarray(state["diverged"]).tolist() == [False, True]
-    frozen = jax.tree.map(lambda x: np.asarray(x[1]), state["params"])
+    assert np.asarray(state.diverged).tolist() == [False, True]
+    frozen = jax.tree.map(lambda x: np.asarray(x[1]), state.params)
     assert all(np.isfinite(x).all() for x in jax.tree.leaves(frozen))  # last finite params
     later, _ = programs.run_chunk(state, hyper, keys, 1, trainer.train_arrays)
-    assert np.asarray(later["diverged"]).tolist() == [False, True]
-    for a, b in zip(jax.tree.leaves(frozen), _leaves(later["params"]), strict=True):
+    assert np.asarray(later.diverged).tolist() == [False, True]
+    for a, b in zip(jax.tree.leaves(frozen), _leaves(later.params), strict=True):
         np.testing.assert_array_equal(a, b[1])
 
 

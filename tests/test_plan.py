@@ -88,8 +88,8 @@ def test_state_bytes_are_those_of_the_real_initialised_state(tiny_rule_fields, d
     trainer = Trainer(cfg, training_data(cfg, digits))
     hyper, keys, layout = population_setup([cfg], [0], jax.devices()[:1])
     state = trainer.programs(layout).init(keys, hyper)  # P = 1: the same bytes as one member
-    real = 2 * tree_bytes(state["params"]) + tree_bytes(state["rule_state"])
-    assert state_bytes(cfg) == real + tree_bytes(state["opt_state"])
+    real = 2 * tree_bytes(state.params) + tree_bytes(state.rule_state)
+    assert state_bytes(cfg) == real + tree_bytes(state.opt_state)
 
 
 def test_member_bytes_of_an_unknown_data_set_is_an_error_not_a_guess():

@@ -13,6 +13,7 @@ from coagentnet.model.baselines import EmaState
 from coagentnet.sweeps.sweepfile import parse
 from coagentnet.training import pretrain, run
 from coagentnet.training.loop import train_population
+from coagentnet.training.members import MemberState
 from coagentnet.training.run import run_population
 
 pytestmark = pytest.mark.slow  # learning
@@ -70,22 +71,23 @@ def test_copied_gaussian_network_is_the_pretrained_mlp(phases):
 
 def test_copy_weights_and_seed_the_ema_baseline():
     shape = {"w": jnp.zeros((2, 4, 3)), "b": jnp.zeros((2, 3))}  # 2 members
-    state = {
-        "params": {"hidden": (shape,), "readout": shape, "baseline": {}},
-        "rule_state": {"baseline": EmaState(value=jnp.zeros(2), ready=jnp.zeros(2, bool))},
-        "opt_state": (),
-        "diverged": jnp.zeros(2, bool),
-    }
-    trained = {
-        "params": {"hidden": (jax.tree.map(lambda a: a + 1.0, shape),), "readout": shape},
-        "diverged": jnp.array([False, True]),
-    }
+    state = MemberState(
+        params={"hidden": (shape,), "readout": shape, "baseline": {}},
+        rule_state={"baseline": EmaState(value=jnp.zeros(2), ready=jnp.zeros(2, bool))},
+        opt_state=(),
+        source=(),
+        diverged=jnp.zeros(2, bool),
+    )
+    trained = state._replace(
+        params={"hidden": (jax.tree.map(lambda a: a + 1.0, shape),), "readout": shape},
+        diverged=jnp.array([False, True]),
+    )
     out = pretrain.copy_weights(state, trained, np.array([-0.5, np.nan]))
-    assert (np.asarray(out["params"]["hidden"][0]["w"]) == 1.0).all()
-    np.testing.assert_array_equal(out["rule_state"]["baseline"].value, [-0.5, 0.0])
-    assert np.asarray(out["rule_state"]["baseline"].ready).all()
-    np.testing.assert_array_equal(out["diverged"], [False, True])  # stays diverged
-    bad = {**trained, "params": {**trained["params"], "readout": {"w": jnp.zeros((2, 5, 3))}}}
+    assert (np.asarray(out.params["hidden"][0]["w"]) == 1.0).all()
+    np.testing.assert_array_equal(out.rule_state["baseline"].value, [-0.5, 0.0])
+    assert np.asarray(out.rule_state["baseline"].ready).all()
+    np.testing.assert_array_equal(out.diverged, [False, True])  # stays diverged
+    bad = trained._replace(params={**trained.params, "readout": {"w": jnp.zeros((2, 5, 3))}})
     with pytest.raises(ConfigError, match="^pretrain_epochs:"):
         pretrain.copy_weights(state, bad, None)
 

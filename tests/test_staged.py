@@ -91,10 +91,10 @@ def test_frozen_layers_do_not_change_in_training(digits):
     hyper, keys, layout = population_setup([cfg], [0], jax.devices()[:1])
     programs = trainer.programs(layout)
     state = programs.init(keys, hyper)
-    params = [state["params"]]
+    params = [state.params]
     for chunk in range(cfg.epochs):
         state, _ = programs.run_chunk(state, hyper, keys, chunk, trainer.train_arrays)
-        params.append(state["params"])  # params[e] = at the start of epoch e
+        params.append(state.params)  # params[e] = at the start of epoch e
 
     def same(part, a, b):
         return all(

@@ -222,7 +222,7 @@ class _Run:
             eval_compile_s=max(self.eval_first - self.eval_wall, 0.0),
             eval_us_per_example=1e6 * self.eval_wall / (examples * P),
             program_mb=self.program_mb(),
-            diverged=int(np.sum(np.asarray(self.state["diverged"])[:P])),
+            diverged=int(np.sum(np.asarray(self.state.diverged)[:P])),
             finite=all(bool(np.isfinite(np.asarray(v)[:P]).all()) for v in leaves),
         )
 

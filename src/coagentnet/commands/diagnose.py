@@ -88,12 +88,10 @@ def run(args) -> int:
     if args.trained:
         end = {}
         result = train_population([cfg], [args.seed], data=data, on_end=lambda s: end.update(s=s))
-        params, state = (
-            jax.tree.map(lambda a: a[0], end["s"][k]) for k in ("params", "rule_state")
-        )
+        params, state = jax.tree.map(lambda a: a[0], (end["s"].params, end["s"].rule_state))
         updates = result[0].updates
     else:
-        params, state = rule.init(member_keys(args.seed)["init"])
+        params, state = rule.init(member_keys(args.seed).init)
     split = "validation" if cfg.is_stream else "train"
     x, y = prepared.eval_splits[split]
     pool = (jnp.asarray(x[: args.pool]), jnp.asarray(y[: args.pool]))

@@ -26,7 +26,7 @@ from coagentnet.training.batches import TrainingData, training_data
 from coagentnet.training.checkpoint import Checkpointer, Snapshot
 from coagentnet.training.data_cache import config_data, drop_loaded_data
 from coagentnet.training.evaluation import eval_arrays, evaluate
-from coagentnet.training.members import population_setup
+from coagentnet.training.members import MemberKeys, MemberState, population_setup
 from coagentnet.training.optim import make_optimizer, scale_updates
 from coagentnet.training.results import RunResult
 
@@ -80,7 +80,7 @@ class Programs:
         frozen state back at the chunk's end (their metrics are not meaningful).
         """
         new, metrics = self.chunk_fast(state, hyper, keys, chunk, arrays)
-        if np.any(np.asarray(new["diverged"]) & ~np.asarray(state["diverged"])):
+        if np.any(np.asarray(new.diverged) & ~np.asarray(state.diverged)):
             new, metrics = self.chunk_exact(state, hyper, keys, chunk, arrays)
         return new, metrics
 
@@ -110,67 +110,65 @@ class Trainer:
 
     # --- one member (mapped over the population by Layout.map_members) ---
 
-    def _init_member(self, keys, hyper):
-        params, rule_state = self.rule.init(keys["init"])
-        return {
-            "params": params,
-            "rule_state": rule_state,
-            "opt_state": self.tx.init(params),
-            "source": self.source.init(keys["data"]),
-            "diverged": jnp.zeros((), bool),
-        }
+    def _init_member(self, keys: MemberKeys, hyper) -> MemberState:
+        params, rule_state = self.rule.init(keys.init)
+        return MemberState(
+            params=params,
+            rule_state=rule_state,
+            opt_state=self.tx.init(params),
+            source=self.source.init(keys.data),
+            diverged=jnp.zeros((), bool),
+        )
 
-    def _update(self, member, hyper, x, y, key, epoch, step, exact=True):
+    def _update(self, member: MemberState, hyper, x, y, key, epoch, step, exact=True):
         ctx = RuleContext(hyper=hyper, epoch=epoch, step=step)
         grad_fn = jax.value_and_grad(self.rule.loss, has_aux=True)
         (value, (rule_state, metrics)), grads = grad_fn(
-            member["params"], member["rule_state"], x, y, key, ctx
+            member.params, member.rule_state, x, y, key, ctx
         )
-        directions, opt_state = self.tx.update(grads, member["opt_state"], member["params"])
+        directions, opt_state = self.tx.update(grads, member.opt_state, member.params)
         steps = scale_updates(directions, hyper["lr"], hyper["critic_ratio"])
         if self.rule.mask_steps is not None:  # e.g. staged training's frozen layers
             steps = self.rule.mask_steps(steps, ctx)
-        params = jax.tree.map(jnp.add, member["params"], steps)
-        new = {"params": params, "rule_state": rule_state, "opt_state": opt_state}
+        params = jax.tree.map(jnp.add, member.params, steps)
         if not exact:  # only flag a non-finite loss; the chunk's end settles the rest
-            flag = member["diverged"] | ~jnp.isfinite(value)
-            return {**new, "source": member["source"], "diverged": flag}, metrics
+            flag = member.diverged | ~jnp.isfinite(value)
+            return MemberState(params, rule_state, opt_state, member.source, flag), metrics
         ok = jnp.isfinite(value) & _all_finite(params)
-        keep = ok & ~member["diverged"]
-        old = {k: member[k] for k in new}
+        keep = ok & ~member.diverged
+        new, old = (params, rule_state, opt_state), member[:3]
         merged = jax.tree.map(lambda n, o: jnp.where(keep, n, o), new, old)
-        merged["diverged"] = member["diverged"] | ~ok
-        merged["source"] = member["source"]
-        return merged, metrics
+        return MemberState(*merged, member.source, member.diverged | ~ok), metrics
 
-    def _chunk_member(self, member, hyper, keys, chunk, arrays, exact=False):
-        inputs = self.source.chunk_inputs(keys["data"], chunk)
+    def _chunk_member(
+        self, member: MemberState, hyper, keys: MemberKeys, chunk, arrays, exact=False
+    ):
+        inputs = self.source.chunk_inputs(keys.data, chunk)
         steps = self.source.steps_per_chunk
         first = chunk * steps
 
         def body(m, scanned):
             i, inp = scanned
             step = first + i
-            source, x, y = self.source.batch(arrays, m["source"], inp, step)
-            m = {**m, "source": source}
-            key = jax.random.fold_in(keys["train"], step)
+            source, x, y = self.source.batch(arrays, m.source, inp, step)
+            key = jax.random.fold_in(keys.train, step)
+            m = m._replace(source=source)
             return self._update(m, hyper, x, y, key, self.source.epoch(chunk), step, exact)
 
         out, metrics = jax.lax.scan(body, member, (jnp.arange(steps), inputs))
         if not exact:  # settle divergence once: see run_chunk
-            frozen = member["diverged"]
-            for k in ("params", "rule_state", "opt_state"):
-                out[k] = jax.tree.map(lambda n, o: jnp.where(frozen, o, n), out[k], member[k])
-            out["diverged"] = out["diverged"] | ~_all_finite(out["params"])
+            frozen = member.diverged
+            trained = jax.tree.map(lambda n, o: jnp.where(frozen, o, n), out[:3], member[:3])
+            out = MemberState(*trained, out.source, out.diverged | ~_all_finite(trained[0]))
         return out, jax.tree.map(lambda m: jnp.mean(m, axis=0), metrics)
 
-    def _evaluate_member(self, member, hyper, keys, chunk, arrays):
+    def _evaluate_member(self, member: MemberState, hyper, keys: MemberKeys, chunk, arrays):
         greedy = self.cfg.eval_mode == "greedy"
 
         def evaluate_fn(x, y, key):
-            return self.rule.evaluate(member["params"], x, y, key, hyper, greedy)
+            return self.rule.evaluate(member.params, x, y, key, hyper, greedy)
 
-        key = jax.random.fold_in(keys["eval"], chunk)
+        key = jax.random.fold_in(keys.eval, chunk)
         metrics = evaluate(evaluate_fn, arrays, len(self.splits), key)
         if self.cfg.grad_diagnostics:
             grad_key = jax.random.fold_in(key, 2**31 - 1)  # not an evaluation chunk's key
@@ -194,7 +192,7 @@ class Trainer:
                 f"not {self.cfg.batch_size}"
             )
         k_ref, k_est = jax.random.split(key)
-        params = member["params"]
+        params = member.params
         ref, _ = references.sampled_reference(
             self.cfg, self.problem, params, *pool, k_ref, hyper, 8, 8
         )
@@ -202,7 +200,7 @@ class Trainer:
         stats = estimators.diagnose(
             self.rule,
             params,
-            member["rule_state"],
+            member.rule_state,
             *pool,
             k_est,
             ctx,
@@ -258,8 +256,8 @@ def train_population(
     *,
     progress: Callable[[int], None] | None = None,
     data=None,
-    on_init: Callable[[dict], dict] | None = None,
-    on_end: Callable[[dict], None] | None = None,
+    on_init: Callable[[MemberState], MemberState] | None = None,
+    on_end: Callable[[MemberState], None] | None = None,
     keep_params: bool = False,
     checkpoint: Checkpointer | None = None,
     on_evaluation: Callable[[int, list[dict[str, float]]], None] | None = None,
@@ -272,9 +270,9 @@ def train_population(
     number of per-network updates just done. ``data`` overrides loading ``configs[0].dataset``.
 
     ``on_init(state) -> state`` may replace the freshly initialised population state (a
-    pytree with a leading member axis) before the first evaluation, and ``on_end(state)``
-    receives the final one: :mod:`coagentnet.training.pretrain` chains two phases with them.
-    Pretraining wraps this loop; configs with ``pretrain_epochs > 0`` go through
+    :class:`MemberState` with a leading member axis) before the first evaluation, and
+    ``on_end(state)`` receives the final one: :mod:`coagentnet.training.pretrain` chains two
+    phases with them. Pretraining wraps this loop; configs with ``pretrain_epochs > 0`` go through
     :func:`coagentnet.training.run.run_population`, which chooses. ``keep_params`` puts each
     member's final parameters in its result (NumPy arrays). With a ``checkpoint``, the
     population resumes from its last checkpoint if there is a valid one, and saves one at chunk
@@ -305,7 +303,7 @@ def train_population(
     stopped = np.zeros(P, bool)
 
     def record(step: int, chunk: int, state, train_metrics=None) -> None:
-        diverged = np.asarray(state["diverged"])
+        diverged = np.asarray(state.diverged)
         # One transfer to the host, then NumPy slicing: indexing device arrays per member and
         # metric would dispatch P * metrics tiny device programs per evaluation.
         by_split = jax.device_get(programs.evaluate(state, hyper, keys, chunk, eval_arrays))
@@ -366,8 +364,8 @@ def train_population(
     wall = time.perf_counter() - start
     if on_end is not None:
         on_end(layout.unpad(state))
-    diverged = np.asarray(state["diverged"])
-    params = jax.device_get(state["params"]) if keep_params else None
+    diverged = np.asarray(state.diverged)
+    params = jax.device_get(state.params) if keep_params else None
     return [
         RunResult(
             config=configs[i],

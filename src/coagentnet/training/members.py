@@ -1,14 +1,15 @@
-"""Setting up a population: per-member random keys, hyperparameter arrays and device layout.
+"""What a member of a population is, and setting a population up.
 
-The one place that turns ``(configs, seeds)`` into the arrays the compiled programs take, so
-that training, the benchmark and the tests build populations alike (and a member's numbers
-depend on its own config and seed only).
+:class:`MemberKeys` and :class:`MemberState` are the typed pytrees the compiled programs take
+and return (a leading member axis in a population); :func:`population_setup` is the one place
+that turns ``(configs, seeds)`` into those arrays, so that training, the benchmark and the
+tests build populations alike (and a member's numbers depend on its own config and seed only).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -17,11 +18,38 @@ from coagentnet.config import POPULATION_SCALARS, Config
 from coagentnet.training.devices import Layout, population_layout
 
 
-def member_keys(seed: int) -> dict:
-    """One member's keys, each ``[2]``: ``init``, ``data``, ``train`` and ``eval``, split from
-    ``PRNGKey(seed)`` (so a member's randomness is a function of its seed alone)."""
-    init, data, train, evaluate = jax.random.split(jax.random.PRNGKey(seed), 4)
-    return {"init": init, "data": data, "train": train, "eval": evaluate}
+class MemberKeys(NamedTuple):
+    """One member's random keys, each ``[2]`` (``[P, 2]`` in a population), split from
+    ``PRNGKey(seed)`` by :func:`member_keys`: a member's randomness is a function of its seed."""
+
+    init: jax.Array
+    """Initial parameters and rule state."""
+    data: jax.Array
+    """The data source: example order, or the stream's draws."""
+    train: jax.Array
+    """Sampling during updates, folded with the update's step."""
+    eval: jax.Array
+    """Sampling during evaluations, folded with the evaluation's chunk."""
+
+
+def member_keys(seed: int) -> MemberKeys:
+    """The keys of the member with seed ``seed``."""
+    return MemberKeys(*jax.random.split(jax.random.PRNGKey(seed), 4))
+
+
+class MemberState(NamedTuple):
+    """What one member carries from update to update (a leading member axis in a population)."""
+
+    params: Any
+    """The rule's trainable parameters (``rule.init``'s first output: network, critics...)."""
+    rule_state: Any
+    """The rule's state that is not trained by gradient (e.g. the ema baseline)."""
+    opt_state: Any
+    """The optimiser's state for ``params``."""
+    source: Any
+    """The data source's state (e.g. the position in the stream)."""
+    diverged: jax.Array
+    """``[]`` bool: a loss or parameter became non-finite; the member is frozen from then on."""
 
 
 def stack(trees: Sequence) -> object:
@@ -30,11 +58,11 @@ def stack(trees: Sequence) -> object:
 
 
 class PopulationSetup(NamedTuple):
-    """``hyper``: scalar name -> ``[P']``; ``keys``: :func:`member_keys` stacked to ``[P', 2]``;
+    """``hyper``: scalar name -> ``[P']``; ``keys``: :class:`MemberKeys` stacked to ``[P', 2]``;
     both already placed by ``layout`` (P' = ``layout.padded`` rows on a multi-device layout)."""
 
     hyper: dict
-    keys: dict
+    keys: MemberKeys
     layout: Layout
 
 

@@ -31,6 +31,7 @@ import numpy as np
 from coagentnet.config import Config, ConfigError
 from coagentnet.model.baselines import EmaState
 from coagentnet.training.loop import train_population
+from coagentnet.training.members import MemberState
 from coagentnet.training.results import RunResult
 
 #: Fields the backprop phase shares with the run (data, architecture, optimisation).
@@ -64,24 +65,26 @@ def finetune_config(cfg: Config) -> Config:
     )
 
 
-def copy_weights(state: dict, trained: dict, ema_seed: np.ndarray | None) -> dict:
+def copy_weights(
+    state: MemberState, trained: MemberState, ema_seed: np.ndarray | None
+) -> MemberState:
     """Phase 2's initial population state with phase 1's weights (leading axis: members).
 
     ``ema_seed [P]``: the ema baseline's starting value (None leaves the baseline alone).
     Members that diverged in phase 1 stay diverged (and are not trained further).
     """
-    params = dict(state["params"])
+    params = dict(state.params)
     for part in ("hidden", "readout"):
         old = [np.shape(w) for w in jax.tree.leaves(params[part])]
-        new = [np.shape(w) for w in jax.tree.leaves(trained["params"][part])]
+        new = [np.shape(w) for w in jax.tree.leaves(trained.params[part])]
         if old != new:
             raise ConfigError(f"pretrain_epochs: backprop {part} shapes {new} differ from {old}")
-        params[part] = trained["params"][part]
-    out = {**state, "params": params, "diverged": trained["diverged"]}
+        params[part] = trained.params[part]
+    out = state._replace(params=params, diverged=trained.diverged)
     if ema_seed is not None:
         seed = jnp.asarray(np.nan_to_num(ema_seed), jnp.float32)
         baseline = EmaState(value=seed, ready=jnp.ones(seed.shape, bool))
-        out["rule_state"] = {**state["rule_state"], "baseline": baseline}
+        out = out._replace(rule_state={**state.rule_state, "baseline": baseline})
     return out
 
 
