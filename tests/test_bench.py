@@ -253,3 +253,28 @@ def test_whole_workloads_record_each_population_as_it_finishes(tmp_path):
         assert p["diverged"] == 0 and p["steady_us_per_network_update"] > 0
         assert 0 < p["first_evaluation_s"] <= p["last_evaluation_s"] <= p["wall_s"]
     assert report["device"]["platform"] == "cpu"
+
+
+def test_startup_table_has_the_whole_process_phases_of_a_tiny_train(tmp_path):
+    """``bench/startup.py`` on a tiny train: the table names every phase of the whole process,
+    cold and warm, and the warm run over ``import jax`` (what the numbers are is not tested)."""
+    import importlib
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    sys.path.insert(0, str(root))
+    try:
+        startup = importlib.import_module("bench.startup")
+    finally:
+        sys.path.remove(str(root))
+    tiny = ["train", "--dataset", "digits", "--epochs", "1", "--seeds", "1", "--json",
+            "--units", "4", "--layers", "1", "--batch-size", "512"]  # fmt: skip
+    out = startup.measure(1, tiny)
+    text = startup.table(out)
+    for phase in (*startup.PHASES, "total"):
+        assert f"| {phase} |" in text
+    assert "| warm train / import jax |" in text
+    assert "| train digits 1 epoch, cold |" in text and "| train digits 1 epoch, warm |" in text
+    for run in out["phases"].values():  # the phases split the process's wall time
+        assert abs(sum(run[p] for p in startup.PHASES) - run["total"]) < 1e-6

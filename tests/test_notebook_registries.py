@@ -75,3 +75,27 @@ def test_a_data_set_registered_again_with_replace_serves_the_new_arrays():
             cn.register_dataset("digits", x, y, replace=True)
     finally:
         unregister_dataset("nb_data")
+
+
+def test_the_data_cache_is_keyed_by_the_loader_not_only_the_name():
+    """Registered again through the data layer alone (no API cache drop), with the same shape:
+    the training's data cache still serves the new arrays, then, after an unregister and a
+    fresh registration, the newest ones again."""
+    from coagentnet.data import register_dataset
+
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(size=(40, 3)), rng.integers(0, 2, 40)
+    register_dataset("nb_same", x, y)
+    try:
+        cfg = cn.Config(dataset="nb_same", rule="backprop", units=4, epochs=1)
+        old = config_data(cfg)
+        assert config_data(cfg) is old  # one load per process while the entry stands
+        register_dataset("nb_same", x + 100.0, y, replace=True)
+        new = config_data(cfg)
+        assert new is not old and new.in_dim == old.in_dim
+        assert float(np.min(new.x_train)) > 50 > float(np.max(old.x_train))
+        unregister_dataset("nb_same")
+        register_dataset("nb_same", x - 100.0, y)
+        assert float(np.max(config_data(cfg).x_train)) < -50
+    finally:
+        unregister_dataset("nb_same")

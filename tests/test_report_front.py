@@ -54,3 +54,20 @@ def test_a_store_outside_a_study_is_headed_once_in_the_markdown():
     assert "### lr\n" in text and "lr / lr" not in text
     text = _markdown({"studies": {"mnist_deep": {"depth": {"table": table}}}})
     assert "### mnist_deep / depth" in text
+
+
+def test_the_page_comes_from_a_template_shipped_as_package_data():
+    import fnmatch
+    import tomllib
+    from importlib import resources
+    from pathlib import Path
+
+    template = resources.files("coagentnet.analysis") / "templates" / html.TEMPLATE
+    assert template.is_file()
+    root = Path(__file__).resolve().parents[1]
+    data = tomllib.loads((root / "pyproject.toml").read_text())
+    globs = data["tool"]["setuptools"]["package-data"]["coagentnet"]
+    assert any(fnmatch.fnmatch(f"analysis/templates/{html.TEMPLATE}", g) for g in globs)
+    assert any(d.lower().startswith("jinja2") for d in data["project"]["dependencies"])
+    page = html.render("T", [], command="c", versions={})
+    assert "<title>T</title>" in page and page.rstrip().endswith("</body></html>")

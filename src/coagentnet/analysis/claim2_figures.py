@@ -5,7 +5,8 @@
   on-fraction (bottom row) on the training split against updates, log x (the split the
   ``mnist_deep`` study's entropy figures use).
 
-One colour per rule: the project's fixed rule looks (``plots.fixed_styles``).
+One colour per rule: the project's fixed rule looks (``plots.fixed_styles``); the accuracy
+panel has the chance line.
 Step 0 (before any update) cannot sit on a log axis and is left out of the curves.
 """
 
@@ -17,7 +18,8 @@ import numpy as np
 import pandas as pd
 
 from coagentnet.analysis import plots
-from coagentnet.analysis.claim2 import RULES, arm_name, arms
+from coagentnet.analysis.claim2 import ARM_FIELDS, RULES, arm_name, arms
+from coagentnet.analysis.references import reference_line
 from coagentnet.training.results import metric_rows_frame
 
 
@@ -46,6 +48,10 @@ def arm_figures(source, out: str | Path) -> list[Path]:
         name = arm_name(key)
         fig, (ax,) = plots.new_figure(1, width=5.0, height=3.6)
         bands = {rule: _band(source, by_rule[rule], "test", "accuracy", None) for rule in by_rule}
+        dataset = dict(zip(ARM_FIELDS, key, strict=True))["dataset"]
+        chance = reference_line(str(dataset), "accuracy", True)
+        if chance:
+            plots.reference_line(ax, *chance)
         plots.learning_curves(ax, bands, ylabel="test accuracy (greedy)", title=name, styles=styles)
         ax.set_xscale("log")
         written += plots.save(fig, out / f"{name}-accuracy")

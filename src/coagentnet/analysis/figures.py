@@ -93,6 +93,23 @@ def _panels(frame: pd.DataFrame, facet: str | None) -> list[tuple[str, pd.DataFr
     return [(method_label({facet: v}), frame[frame[facet] == v]) for v in values]
 
 
+def _family(row, runs: pd.DataFrame, label: str = "") -> str:
+    """The rule family (``reinforce+ema``) of a row: its method's colour in every figure
+    (:func:`coagentnet.analysis.plots.method_colour`). The rule and baseline come from the
+    row, else from the runs when they all share one; else the label's first word."""
+    parts = []
+    for key in ("rule", "baseline"):
+        value = row.get(key) if hasattr(row, "get") else None
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            values = runs[key].dropna().unique() if key in runs else ()
+            value = values[0] if len(values) == 1 else None
+        parts.append(value)
+    rule, baseline = parts
+    if rule is None:
+        return label.split(" ", 1)[0]
+    return f"{rule}+{baseline}" if baseline not in (None, "none", "") else str(rule)
+
+
 def _ylabel(fig: Fig, protocol: Protocol, metric: str) -> str:
     name = _NAMES.get(metric, metric)
     if metric == "loss" and not protocol.maximize:
@@ -154,7 +171,8 @@ def draw(fig: Fig, frames: Frames, selection: Selection, protocol: Protocol):
         drop = (fig.x, fig.facet)
         table = table.assign(label=[selection.label(r, drop) for r in table.to_dict("records")])
         table["label"] = _edge_labels(table, selection, fig.x)
-        styles = _plots().fixed_styles(table["label"])
+        table["family"] = [_family(r, selection.runs, r["label"]) for r in table.to_dict("records")]
+        looks = _plots().looks(zip(table["label"], table["family"], strict=True))
         panels = _panels(table, fig.facet)
         out, axes = _plots().new_figure(len(panels), sharey=True)
         reference = _reference(selection.runs, protocol, metric)
@@ -169,7 +187,7 @@ def draw(fig: Fig, frames: Frames, selection: Selection, protocol: Protocol):
                 ylabel=_ylabel(fig, protocol, metric),
                 title=title,
                 log_y=fig.log_y,
-                styles=styles,
+                look=_panel_look(looks, part),
             )
         _suptitle(out, fig.title, f"bars: +/- 1 standard error over the seeds, {_seeds(selection)}")
         return out
@@ -183,10 +201,10 @@ def _curves(fig, frames, selection, protocol, metric, method):
     panels = _panels(runs, fig.facet)
     out, axes = _plots().new_figure(len(panels), sharey=True)
     keys = [fig.line] if fig.line else [m for m in method if m != fig.facet]
-    every: dict[str, int] = {}
+    lines = []
     drawn = []
     for ax, (title, part) in zip(axes, panels, strict=True):
-        bands = {}
+        bands, families = {}, {}
         for values, g in part.groupby(keys, sort=False) if keys else [((), part)]:
             values = values if isinstance(values, tuple) else (values,)
             row = dict(zip(keys, values, strict=True))
@@ -198,16 +216,17 @@ def _curves(fig, frames, selection, protocol, metric, method):
             if diverged:
                 label += f" ({diverged} of {len(g)} diverged)"
             bands[label] = band(frames, g.loc[~g["diverged"], "run"], fig.split, metric)
-        every.update(_plots().fixed_styles([*every, *bands]))
-        drawn.append((ax, title, bands))
+            families[label] = _family(g.iloc[0].to_dict(), runs, label)
+            lines.append((label, families[label]))
+        drawn.append((ax, title, bands, families))
+    looks = _plots().looks(lines)  # one method, one colour, in every panel
     reference = _reference(runs, protocol, metric)
-    for ax, title, bands in drawn:
+    for ax, title, bands, families in drawn:
         if reference:
             _plots().reference_line(ax, *reference)
         ylabel = _ylabel(fig, protocol, metric)
-        _plots().learning_curves(
-            ax, bands, ylabel=ylabel, title=title, log_y=fig.log_y, styles=every
-        )
+        look = {label: looks[(label, f)] for label, f in families.items()}
+        _plots().learning_curves(ax, bands, ylabel=ylabel, title=title, log_y=fig.log_y, look=look)
     caption = f"lines: mean, bands: +/- 1 standard error over the seeds, {_seeds(selection)}"
     _suptitle(out, fig.title, caption)
     return out
@@ -219,29 +238,50 @@ def _layers(fig, frames, selection, metric, method):
     has = m[(m["metric"] == metric) & (m["split"] == fig.split) & m["layer"].notna()]
     if runs.empty or has.empty:
         return None
-    labels = list(dict.fromkeys(runs["label"]))
-    cols = min(3, len(labels))
-    rows = math.ceil(len(labels) / cols)
+    # A panel per method that has the metric: a rule without it (backprop has no unit
+    # entropy, REINFORCE no critic) gets no empty panel.
+    panels = []
+    for label in dict.fromkeys(runs["label"]):
+        ids = runs.loc[(runs["label"] == label) & ~runs["diverged"], "run"]
+        layers = sorted(has.loc[has["run"].isin(set(ids)), "layer"].unique())
+        if layers:
+            first = runs[runs["label"] == label].iloc[0].to_dict()
+            panels.append((label, ids, layers, _family(first, runs, label)))
+    if not panels:
+        return None
+    cols = min(3, len(panels))
+    rows = math.ceil(len(panels) / cols)
     out, axes = _plots().plt.subplots(
         rows,
         cols,
-        figsize=(4.2 * cols, 3.0 * rows),
+        figsize=(5.0 * cols, 3.8 * rows),
         squeeze=False,
         constrained_layout=True,
         sharey=True,  # panels are methods, compared on one scale
     )
     flat = list(axes.ravel())
-    for ax, label in zip(flat, labels, strict=False):
-        ids = runs.loc[(runs["label"] == label) & ~runs["diverged"], "run"]
-        layers = sorted(has.loc[has["run"].isin(set(ids)), "layer"].unique())
+    for ax, (label, ids, layers, fam) in zip(flat, panels, strict=False):
         bands = {f"layer {int(t)}": band(frames, ids, fig.split, metric, int(t)) for t in layers}
+        # the method's colour; its layers told apart by line style and shade
+        looks = _plots().looks((name, fam) for name in bands)
         _plots().learning_curves(
-            ax, bands, ylabel=_NAMES.get(metric, metric), title=label, log_y=fig.log_y
+            ax,
+            bands,
+            ylabel=_NAMES.get(metric, metric),
+            title=label,
+            log_y=fig.log_y,
+            look={name: looks[(name, fam)] for name in bands},
         )
-    for ax in flat[len(labels) :]:
+    for ax in flat[len(panels) :]:
         ax.set_visible(False)
     _suptitle(out, fig.title, f"bands: +/- 1 standard error over the seeds, {_seeds(selection)}")
     return out
+
+
+def _panel_look(looks: dict, part: pd.DataFrame) -> dict[str, dict]:
+    """The looks of one panel's lines, by label (a label names one family per panel)."""
+    pairs = zip(part["label"], part["family"], strict=True)
+    return {label: looks[(label, fam)] for label, fam in pairs}
 
 
 def _edge_labels(table: pd.DataFrame, selection: Selection, x: str) -> list[str]:
@@ -270,9 +310,13 @@ def _selected(fig, selection):
         mean=np.log2(table[fig.param].astype(float)) if fig.log2 else table[fig.param],
         se=np.nan,
     )
+    families = [_family(r, selection.runs, r["label"]) for r in table.to_dict("records")]
+    looks = _plots().looks(zip(table["label"], families, strict=True))
     out, (ax,) = _plots().new_figure(1)
     ylabel = f"selected log2 {fig.param}" if fig.log2 else f"selected {fig.param}"
-    _plots().sensitivity_curve(ax, table, fig.x, ylabel=ylabel, title="")
+    _plots().sensitivity_curve(
+        ax, table, fig.x, ylabel=ylabel, title="", look={k[0]: v for k, v in looks.items()}
+    )
     _suptitle(out, fig.title)
     return out
 

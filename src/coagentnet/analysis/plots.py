@@ -31,6 +31,9 @@ PALETTE = (
     "#000000",
 )
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+#: Line styles that tell apart the lines of one method (its layers, its settings of d, ...):
+#: they keep the method's colour, and differ in line style and shade (:func:`looks`).
+LINESTYLES = ("-", "--", "-.", ":")
 
 
 def families() -> tuple[str, ...]:
@@ -73,12 +76,55 @@ def fixed_styles(labels) -> dict[str, int]:
     return style_index(labels)
 
 
+def method_colour(family_name: str, unknown: tuple[str, ...] = ()) -> str:
+    """The one method -> colour map every figure uses: a rule family's fixed colour
+    (:func:`families`); a name outside them takes its place in ``unknown`` (the figure's
+    unknown names in order of appearance)."""
+    known = families()
+    if family_name in known:
+        return style(known.index(family_name))["color"]
+    i = unknown.index(family_name) if family_name in unknown else 0
+    return style(i)["color"]
+
+
+def shade(colour: str, amount: float) -> str:
+    """``colour`` mixed with white by ``amount`` (0: the colour, 1: white)."""
+    from matplotlib.colors import to_hex, to_rgb
+
+    return to_hex([c + (1.0 - c) * amount for c in to_rgb(colour)])
+
+
+def looks(lines) -> dict[tuple[str, str], dict]:
+    """(label, family) pairs -> matplotlib line keywords (``color``, ``marker``, ``ls``).
+
+    Colour and marker are the family's (:func:`method_colour`: one colour per method across
+    every figure); the lines of one family (a method's layers, its settings of d) keep that
+    colour and differ in line style and shade, from full colour to lighter."""
+    lines = list(dict.fromkeys((str(a), str(b)) for a, b in lines))
+    known = families()
+    unknown = tuple(dict.fromkeys(f for _, f in lines if f not in known))
+    members: dict[str, list[str]] = {}
+    for label, fam in lines:
+        members.setdefault(fam, []).append(label)
+    out = {}
+    for label, fam in lines:
+        colour = method_colour(fam, unknown)
+        index = known.index(fam) if fam in known else unknown.index(fam)
+        k, n = members[fam].index(label), len(members[fam])
+        out[(label, fam)] = {
+            "color": shade(colour, 0.55 * k / (n - 1)) if n > 1 else colour,
+            "marker": MARKERS[index % len(MARKERS)],
+            "ls": LINESTYLES[k % len(LINESTYLES)],
+        }
+    return out
+
+
 def reference_line(ax, value: float, label: str) -> None:
     """A dashed horizontal reference (chance accuracy, the mean predictor's MSE)."""
     ax.axhline(value, color=REFERENCE, ls="--", lw=1, alpha=0.7, label=label)
 
 
-def new_figure(panels: int = 1, *, width: float = 4.2, height: float = 3.2, sharey=False):
+def new_figure(panels: int = 1, *, width: float = 5.0, height: float = 3.8, sharey=False):
     """A figure with ``panels`` axes side by side (a flat list of axes); ``sharey`` gives
     panels that are compared one y-axis."""
     fig, axes = plt.subplots(
@@ -101,19 +147,21 @@ def learning_curves(
     title: str = "",
     log_y: bool = False,
     styles: dict[str, int] | None = None,
+    look: dict[str, dict] | None = None,
 ):
     """Mean curve with a +/- one standard error band per label (``band`` frames).
 
     ``styles`` maps a label to its style index, so that one method keeps its colour across
-    the panels of a figure (default: the order of ``bands``)."""
+    the panels of a figure (default: the order of ``bands``); ``look`` maps a label to its
+    line keywords (:func:`looks`) and comes first."""
     for i, (label, b) in enumerate(bands.items()):
         if b.empty:
             continue
-        st = style(styles.get(label, i) if styles else i)
+        st = _look(label, i, styles, look)
         x, m = b["step"].to_numpy(float), b["mean"].to_numpy(float)
         se = np.nan_to_num(b["se"].to_numpy(float))  # one seed: no band
         every = max(1, len(x) // 8)  # a few markers, not one per evaluation
-        ax.plot(x, m, label=label, color=st["color"], marker=st["marker"], markevery=every, ms=4)
+        ax.plot(x, m, label=label, markevery=every, ms=4, **st)
         ax.fill_between(x, m - se, m + se, color=st["color"], alpha=0.2, linewidth=0)
     if log_y:
         ax.set_yscale("log")
@@ -132,6 +180,7 @@ def sensitivity_curve(
     title: str = "",
     log_y: bool = False,
     styles: dict[str, int] | None = None,
+    look: dict[str, dict] | None = None,
 ):
     """A score against ``x`` with standard-error bars, one line per ``label``.
 
@@ -140,7 +189,7 @@ def sensitivity_curve(
     """
     for i, (label, g) in enumerate(table.groupby("label", sort=False)):
         g = g.sort_values(x)
-        st = style(styles.get(label, i) if styles else i)
+        st = _look(label, i, styles, look)
         xs = g[x].to_numpy(float)
         xs = np.log2(xs) if log2 else xs
         ax.errorbar(
@@ -163,6 +212,12 @@ def sensitivity_curve(
     return ax
 
 
+def _look(label: str, i: int, styles: dict | None, look: dict | None) -> dict:
+    if look and label in look:
+        return look[label]
+    return style(styles.get(label, i) if styles else i)
+
+
 def style_index(labels) -> dict[str, int]:
     """Label -> style index in order of first appearance (one colour per label)."""
     return {label: i for i, label in enumerate(dict.fromkeys(labels))}
@@ -175,7 +230,7 @@ def _finish(ax, xlabel: str, ylabel: str, title: str) -> None:
         ax.set_title(title, fontsize=10)
     ax.grid(True, alpha=0.3)
     if ax.get_legend_handles_labels()[0]:
-        ax.legend(fontsize=7, frameon=False)
+        ax.legend(fontsize=8, frameon=False)
 
 
 def save(fig, stem: str | Path, *, dpi: int = 110) -> list[Path]:
@@ -204,6 +259,10 @@ __all__ = [
     "families",
     "family",
     "fixed_styles",
+    "LINESTYLES",
+    "method_colour",
+    "shade",
+    "looks",
     "reference_line",
     "new_figure",
     "learning_curves",

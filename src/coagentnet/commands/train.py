@@ -12,6 +12,7 @@ import argparse
 import itertools
 import json
 import logging
+import sys
 from dataclasses import fields
 from functools import partial
 from pathlib import Path
@@ -168,8 +169,11 @@ def _summary(results: list[RunResult]) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
+    from coagentnet.commands.phases import mark
     from coagentnet.sweeps.plan import check_configs
     from coagentnet.training.run import run_population
+
+    mark("imports")  # bench/startup.py: the process's phases
 
     if args.seeds <= 0:
         raise UsageError(f"--seeds: must be > 0, got {args.seeds}")
@@ -181,6 +185,7 @@ def run(args: argparse.Namespace) -> int:
             f"{MAX_RUNS} runs"
         )
     check_configs(configs)  # the data and memory, before the bar or the store
+    mark("data load")
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
     varying = varying_fields(configs)
     warn_single_layer_critics(configs)
@@ -228,8 +233,11 @@ def run(args: argparse.Namespace) -> int:
             bar.runs(len(pop_configs))
     finally:
         bar.close()
-
+    compiled = sum(r.compile_time_s for rs in results.values() for r in rs)
+    mark("training", compile_s=compiled)
     _print_results(args, results, varying)
+    sys.stdout.flush()
+    mark("writing")
     return 0
 
 

@@ -5,7 +5,7 @@ Tables::
     runs(id PK, config JSON, seed, status, error, versions JSON, device, host,
          population_size, owner, started_at, finished_at, wall_time_s, compile_time_s,
          updates, final JSON)
-    metrics(run, step, split, metric, layer, value)        -- long format, layer NULL if none
+    metrics(run, split, metric, layer, step, value)  -- a curve a row (schema 1: a value)
 
 ``status`` is one of pending, running, done, diverged, failed; done and diverged are
 *complete* (their metrics are stored). A finished run is written in one transaction (its
@@ -48,8 +48,10 @@ from coagentnet.sweeps.store_schema import (
     open_readonly,
     owner_alive,
     process_start,
+    schema_version,
     store_error,
 )
+from coagentnet.sweeps.store_series import SERIES_VERSION, metrics_schema, pack, read_all, read_run
 from coagentnet.training.results import RunResult
 
 
@@ -80,6 +82,7 @@ class Store:
                             p.unlink(missing_ok=True)
                     raise
             self._check_schema()
+            self._series = schema_version(self._db) >= SERIES_VERSION
         except sqlite3.Error as err:
             raise cannot_open(self.path, err) from None
         self._identity = file_identity(self.path)
@@ -99,8 +102,10 @@ class Store:
                 f"store {self.path}: a SQLite database but not a coagentnet results store "
                 f"(it has {', '.join(sorted(tables)[:5])}); nothing was changed"
             )
+        version = SCHEMA_VERSION
         if tables:  # an existing store: a damaged one is refused, not patched up
             self._check_schema()
+            version = schema_version(self._db)  # an older store keeps its metrics format
         self._db.execute("PRAGMA journal_mode = WAL")
         # WAL + NORMAL: a committed run survives a killed process (not a power cut).
         self._db.execute("PRAGMA synchronous = NORMAL")
@@ -108,7 +113,9 @@ class Store:
         try:
             # (executescript would commit the open transaction first: one statement at a time)
             sql = "\n".join(
-                line for line in SCHEMA.splitlines() if not line.lstrip().startswith("--")
+                line
+                for line in (SCHEMA + metrics_schema(version)).splitlines()
+                if not line.lstrip().startswith("--")
             )
             for statement in sql.split(";"):
                 if statement.strip():
@@ -236,10 +243,14 @@ class Store:
         """
         env = env or {}
         self.check_present()
-        rows = [
-            (run.id, int(step), split, metric, None if layer is None else int(layer), float(value))
-            for step, split, metric, layer, value in result.metrics
-        ]
+        if self._series:  # one row per curve (schema 2)
+            rows, insert = pack(run.id, result.metrics), "(run, split, metric, layer, step, value)"
+        else:
+            insert = "(run, step, split, metric, layer, value)"
+            rows = [
+                (run.id, int(step), split, metric, None if layer is None else int(layer), float(v))
+                for step, split, metric, layer, v in result.metrics
+            ]
         with self._transaction():
             status = self._db.execute(
                 f"SELECT {TRUSTED_STATUS} FROM runs WHERE id = ?", (run.id,)
@@ -252,7 +263,7 @@ class Store:
                     (run.id, canonical_json(run.config), run.seed),
                 )
             self._db.execute("DELETE FROM metrics WHERE run = ?", (run.id,))
-            self._db.executemany("INSERT INTO metrics VALUES (?, ?, ?, ?, ?, ?)", rows)
+            self._db.executemany(f"INSERT INTO metrics{insert} VALUES (?, ?, ?, ?, ?, ?)", rows)
             self._db.execute(
                 "UPDATE runs SET status = ?, error = NULL, versions = ?, device = ?, host = ?, "
                 "population_size = ?, owner = NULL, finished_at = ?, wall_time_s = ?, "
@@ -364,21 +375,16 @@ class Store:
 
     def metrics(self, run_id: str) -> list[tuple]:
         """One run's rows (step, split, metric, layer, value), in a stable order."""
-        return self._read(
-            "SELECT step, split, metric, layer, value FROM metrics WHERE run = ? "
-            "ORDER BY split, metric, ifnull(layer, -1), step",
-            (run_id,),
-        )
+        try:
+            return read_run(self._db, run_id, self._series)
+        except sqlite3.Error as err:
+            raise store_error(self.path, err) from None
 
     def iter_metrics(self, ids: Iterable[str] | None = None) -> Iterator[tuple]:
         """All rows (run, step, split, metric, layer, value), run by run."""
         wanted = None if ids is None else set(ids)
-        q = (
-            "SELECT run, step, split, metric, layer, value FROM metrics "
-            "ORDER BY run, split, metric, ifnull(layer, -1), step"
-        )
         try:
-            for row in self._db.execute(q):
+            for row in read_all(self._db, self._series):
                 if wanted is None or row[0] in wanted:
                     yield row
         except sqlite3.Error as err:

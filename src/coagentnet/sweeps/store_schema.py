@@ -17,7 +17,9 @@ from pathlib import Path
 
 from coagentnet.errors import StoreError
 
-SCHEMA_VERSION = 1
+#: 2: metrics stored one row per curve (:mod:`coagentnet.sweeps.store_series`); 1: one row
+#: per value (still read and written as such).
+SCHEMA_VERSION = 2
 STATUSES = ("done", "running", "pending", "diverged", "failed")
 COMPLETE = ("done", "diverged")
 #: The tables and columns a store must have (a dropped table or a foreign file is refused).
@@ -44,6 +46,7 @@ def finite(value) -> float | None:
     return value if math.isfinite(value) else None
 
 
+#: meta and runs; the metrics table's DDL depends on the store's version (store_series).
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS runs(
@@ -65,17 +68,6 @@ CREATE TABLE IF NOT EXISTS runs(
     updates INTEGER,
     final TEXT
 );
-CREATE TABLE IF NOT EXISTS metrics(
-    run TEXT NOT NULL REFERENCES runs(id),
-    step INTEGER NOT NULL,
-    split TEXT NOT NULL,
-    metric TEXT NOT NULL,
-    layer INTEGER,
-    value REAL
-);
--- One value per (run, split, metric, layer, step); NULL layers compare equal through ifnull.
-CREATE UNIQUE INDEX IF NOT EXISTS metrics_key
-    ON metrics(run, split, metric, ifnull(layer, -1), step);
 """
 
 RUN_COLUMNS = (
@@ -184,6 +176,12 @@ def check_schema(db: sqlite3.Connection, path: Path) -> None:
         raise StoreError(f"{where}: damaged: schema_version is {version!r}, not an integer")
     if int(version) > SCHEMA_VERSION:
         raise StoreError(f"{where}: unknown store schema {version!r} (newer coagentnet?)")
+
+
+def schema_version(db: sqlite3.Connection) -> int:
+    """The version a (checked) store was made with."""
+    row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    return int(row[0]) if row is not None else SCHEMA_VERSION
 
 
 def process_start(pid: int) -> str | None:
