@@ -9,17 +9,17 @@ seeds as one population.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import json
 import logging
 import sys
+import tempfile
 from dataclasses import fields
-from functools import partial
 from pathlib import Path
 
 from coagentnet.commands.common import UsageError
 from coagentnet.commands.options import FIELD_GROUPS, option_groups, parse_float
-from coagentnet.commands.progress import Progress
 from coagentnet.config import (
     CRITIC_OPTIONS,
     STREAM,
@@ -82,7 +82,7 @@ def add_parser(subparsers) -> None:
         "--store",
         help="record every run (curves included) in this results store, as 'sweep' does, so "
         "that 'report' and 'export' read it; runs already in it are not trained again "
-        "(default: nothing is saved; final parameters are kept by 'sweep --save-params' only)",
+        "(default: a temporary store, removed at the end)",
     )
     runs.add_argument(
         "--save-params",
@@ -154,7 +154,9 @@ def configs_from_args(args) -> list[Config]:
 
 
 def _label(cfg: Config, varying: list[str]) -> str:
-    return ", ".join(f"{n}={getattr(cfg, n)}" for n in varying) or cfg.rule
+    from coagentnet.training.tensorboard import run_label
+
+    return run_label(cfg, varying)
 
 
 def _summary(results: list[RunResult]) -> dict:
@@ -171,7 +173,6 @@ def _summary(results: list[RunResult]) -> dict:
 def run(args: argparse.Namespace) -> int:
     from coagentnet.commands.phases import mark
     from coagentnet.sweeps.plan import check_configs
-    from coagentnet.training.run import run_population
 
     mark("imports")  # bench/startup.py: the process's phases
 
@@ -194,73 +195,66 @@ def run(args: argparse.Namespace) -> int:
         from coagentnet.training.tensorboard import check_writable
 
         check_writable(tensorboard)  # before any training: a bad folder costs nothing
-        if getattr(args, "store", None):
-            raise UsageError("--tensorboard: not with --store yet; train without --store")
     save_dir = getattr(args, "save_params", None)
-    if save_dir and getattr(args, "store", None):
-        raise UsageError("--save-params: not with --store; use sweep --save-params for stores")
-    if getattr(args, "store", None):
+    # One pipeline: the runs go through the sweep driver into a results store, the one given
+    # (kept, resumable) or a temporary one; TensorBoard and saved parameters ride along.
+    with _store_path(getattr(args, "store", None)) as (path, kept):
         from coagentnet.commands.train_store import train_into_store
 
-        results, failed = train_into_store(configs, seeds, Path(args.store))
-        _print_results(args, results, varying)
-        return 1 if failed else 0
-    groups: dict[tuple, list[Config]] = {}
-    for cfg in configs:
-        groups.setdefault(cfg.static_key(), []).append(cfg)
-
-    results: dict[Config, list[RunResult]] = {}
-    bar = Progress(len(configs) * len(seeds), desc="train")
-    try:
-        for members in groups.values():
-            pop_configs = [c for c in members for _ in seeds]
-            pop_seeds = [s for _ in members for s in seeds]
-            writer = _tensorboard(tensorboard, pop_configs, pop_seeds, varying)
-            try:  # the loop counts per-network updates: the bar counts every member's
-                for res in run_population(
-                    pop_configs,
-                    pop_seeds,
-                    progress=partial(_count_updates, bar, len(pop_configs)),
-                    on_evaluation=writer,
-                    keep_params=bool(save_dir),
-                ):
-                    results.setdefault(res.config, []).append(res)
-                    if save_dir:
-                        _save(save_dir, res, varying)
-            finally:
-                if writer is not None:
-                    writer.close()
-            bar.runs(len(pop_configs))
-    finally:
-        bar.close()
+        params_dir = None if not save_dir else path.parent / f"{path.name}.train-params"
+        results, failed = train_into_store(
+            configs,
+            seeds,
+            path,
+            tensorboard=tensorboard,
+            label_fields=tuple(varying),
+            params_dir=params_dir,
+            announce=kept,
+        )
+        if save_dir:
+            _save_params(params_dir, save_dir, configs, seeds, varying)
     compiled = sum(r.compile_time_s for rs in results.values() for r in rs)
     mark("training", compile_s=compiled)
     _print_results(args, results, varying)
     sys.stdout.flush()
     mark("writing")
-    return 0
+    return 1 if failed else 0
 
 
-def _save(folder: str, result: RunResult, varying: list[str]) -> None:
+@contextlib.contextmanager
+def _store_path(store: str | None):
+    """``(path, kept)``: the store the user named, or one in a temporary folder removed after."""
+    if store:
+        yield Path(store), True
+        return
+    with tempfile.TemporaryDirectory(prefix="coagentnet-train-") as folder:
+        yield Path(folder) / "train.sqlite", False
+
+
+def _save_params(params_dir: Path, folder: str, configs, seeds, varying: list[str]) -> None:
+    """Move each run's saved parameters to ``folder/<label>-seed<seed>.npz``."""
     import re
+    import shutil
 
-    from coagentnet.training.checkpoint import save_params
+    from coagentnet.sweeps.plan import make_run
 
-    name = re.sub(r"[^\w.=-]+", "_", _label(result.config, varying))
-    save_params(Path(folder) / f"{name}-seed{result.seed}.npz", result)
-    result.params = None  # saved: not kept in memory for the rest of the command
-
-
-def _count_updates(bar: Progress, members: int, per_network: int) -> None:
-    bar.updates(per_network * members)
-
-
-def _tensorboard(root, configs, seeds, varying):
-    if not root:
-        return None
-    from coagentnet.training.tensorboard import TensorBoardWriter
-
-    return TensorBoardWriter(root, [_label(c, varying) for c in configs], seeds, configs)
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    missing = 0
+    for cfg in configs:
+        name = re.sub(r"[^\w.=-]+", "_", _label(cfg, varying))
+        for seed in seeds:
+            saved = params_dir / f"{make_run(cfg, seed).id}.npz"
+            if saved.is_file():
+                shutil.move(saved, Path(folder) / f"{name}-seed{seed}.npz")
+            else:
+                missing += 1
+    if missing:  # complete in the store before this command: nothing was trained to save
+        logging.getLogger("coagentnet.train").warning(
+            "warning: --save-params: %d runs were already complete in the store and have no "
+            "saved parameters",
+            missing,
+        )
+    shutil.rmtree(params_dir, ignore_errors=True)
 
 
 def warn_single_layer_critics(configs: list[Config]) -> None:

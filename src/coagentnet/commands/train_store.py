@@ -20,10 +20,21 @@ META_KEY = "train"
 
 
 def train_into_store(
-    configs: list[Config], seeds: list[int], path: Path, *, progress: bool = True
+    configs: list[Config],
+    seeds: list[int],
+    path: Path,
+    *,
+    progress: bool = True,
+    tensorboard: str | None = None,
+    label_fields: tuple[str, ...] = (),
+    params_dir: Path | None = None,
+    announce: bool = True,
 ) -> tuple[dict[Config, list[RunResult]], int]:
     """Run the (config, seed) runs missing from the store at ``path`` (created if need be);
-    return every run's result read back from the store, by config, and the failed count."""
+    return every run's result read back from the store, by config and in seed order, and the
+    failed count. ``tensorboard``: log the evaluations there, labelled by ``label_fields``;
+    ``params_dir``: save each trained run's final parameters there as ``<run id>.npz``;
+    ``announce``: log the plan (which names ``path``)."""
     from coagentnet.commands.common import Progress, UsageError, open_store
     from coagentnet.sweeps import backends
     from coagentnet.sweeps.driver import run_missing
@@ -37,7 +48,12 @@ def train_into_store(
         check_writable(checkpoint_dir(path))
     except OSError as err:
         raise UsageError(f"--store: {err}") from None
-    options = backends.TrainOptions(CheckpointPolicy(str(checkpoint_dir(path))))
+    options = backends.TrainOptions(
+        CheckpointPolicy(str(checkpoint_dir(path))),
+        keep_params=params_dir is not None,
+        tensorboard=None if tensorboard is None else str(tensorboard),
+        label_fields=tuple(label_fields),
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     with open_store(path) as store:
         store.set_meta(META_KEY, json.dumps({"command": _command()}))
@@ -46,7 +62,9 @@ def train_into_store(
             store,
             lambda: backends.LocalBackend(backends.DEFAULT_TRAINER),
             Progress if progress else None,
-            on_plan=lambda s: log.info(
+            on_plan=None
+            if not announce
+            else lambda s: log.info(
                 "train: %d runs, %d already in %s, %d to run in %d populations",
                 s.runs,
                 s.complete,
@@ -55,6 +73,7 @@ def train_into_store(
                 s.populations,
             ),
             options=options,
+            params_dir=None if params_dir is None else str(params_dir),
         )
         records = store.runs([r.id for r in runs])
     for error in dict.fromkeys(summary.errors):
@@ -75,7 +94,7 @@ def train_into_store(
                 compile_time_s=rec["compile_time_s"] or 0.0,
             )
         )
-    return {c: r for c, r in results.items() if r}, summary.failed
+    return {c: sorted(r, key=lambda x: x.seed) for c, r in results.items() if r}, summary.failed
 
 
 def _command() -> str:

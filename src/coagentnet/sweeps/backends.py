@@ -72,11 +72,24 @@ class TrainOptions:
     """What the driver asks of every population besides training it (picklable).
 
     ``checkpoints``: resume from and save checkpoints (:mod:`coagentnet.training.checkpoint`);
-    ``keep_params``: return each run's final parameters (the driver saves them).
+    ``keep_params``: return each run's final parameters (the driver saves them);
+    ``tensorboard``: log every evaluation under ``<tensorboard>/<label>/seed<seed>``, the label
+    naming the config fields ``label_fields`` (the ones that vary across the runs).
     """
 
     checkpoints: CheckpointPolicy | None = None
     keep_params: bool = False
+    tensorboard: str | None = None
+    label_fields: tuple[str, ...] = ()
+
+    def evaluation_sink(self, pop: Population):
+        """The population's TensorBoard writer (close it after training), or None."""
+        if self.tensorboard is None:
+            return None
+        from coagentnet.training.tensorboard import TensorBoardWriter, run_label
+
+        labels = [run_label(cfg, self.label_fields) for cfg in pop.configs]
+        return TensorBoardWriter(self.tensorboard, labels, list(pop.seeds), list(pop.configs))
 
     def trainer_kwargs(self, pop: Population) -> dict:
         kwargs = {}
@@ -95,7 +108,14 @@ def run_population(
     if progress is not None:  # the trainer counts per-network updates; report all members'
         per_network, progress = progress, lambda n: per_network(n * len(configs))
     kwargs = options.trainer_kwargs(pop) if options is not None else {}
-    results = resolve_trainer(trainer)(list(configs), list(seeds), progress=progress, **kwargs)
+    sink = options.evaluation_sink(pop) if options is not None else None
+    if sink is not None:
+        kwargs["on_evaluation"] = sink
+    try:
+        results = resolve_trainer(trainer)(list(configs), list(seeds), progress=progress, **kwargs)
+    finally:
+        if sink is not None:
+            sink.close()
     if len(results) != len(configs):
         raise RuntimeError(f"trainer returned {len(results)} results for {len(configs)} runs")
     for i, (res, cfg, seed) in enumerate(zip(results, configs, seeds, strict=True)):
