@@ -199,7 +199,7 @@ def save(result, path: str | Path) -> Path:
     """Save a trained network: its final parameters, config and seed, in one ``.npz`` file
     (NumPy arrays and the config as JSON; no pickle). ``result`` must carry its parameters:
     train with ``keep_params=True``. Written atomically. Returns the path."""
-    from coagentnet.training.checkpoint import save_params
+    from coagentnet.training.params_file import save_params
 
     if result.params is None:
         raise ValueError("save: the result has no parameters; train with keep_params=True")
@@ -211,7 +211,7 @@ def load(path: str | Path):
     """The network saved by :func:`save`: a :class:`RunResult` with ``config``, ``seed`` and
     ``params`` (bitwise the saved arrays; ``metrics`` and ``final`` empty)."""
     from coagentnet.config import Config
-    from coagentnet.training.checkpoint import load_params
+    from coagentnet.training.params_file import load_params
     from coagentnet.training.results import RunResult
 
     meta, params = load_params(path)
