@@ -97,7 +97,7 @@ def open_store(path: str | Path, *, readonly: bool = True):
 def runs_frame(store, ids: Sequence[str] | None = None):
     """One row per complete run of a store (a :class:`Store` or a path): ``run`` id, ``seed``,
     ``status``, ``diverged``, timings, ``device``, ``versions`` and every config field."""
-    from coagentnet.analysis.frames import load
+    from coagentnet.analysis.store_frames import load
 
     return load(store, ids).runs
 
@@ -105,7 +105,7 @@ def runs_frame(store, ids: Sequence[str] | None = None):
 def metrics_frame(store, ids: Sequence[str] | None = None):
     """Every metric of the complete runs of a store in long format: ``run, step, split,
     metric, layer, value`` (join with :func:`runs_frame` on ``run``)."""
-    from coagentnet.analysis.frames import load
+    from coagentnet.analysis.store_frames import load
 
     return load(store, ids).metrics
 

@@ -2,7 +2,7 @@
 
 ``STUDIES`` is an explicit tuple: each :class:`Study` names its sweep files
 (``experiments/<study>/<file>.yaml``, each with a ``quick`` and a ``paper`` preset), how each
-experiment is scored (:class:`~coagentnet.analysis.frames.Protocol`) and which figures it makes
+experiment is scored (:class:`~coagentnet.analysis.selection.Protocol`) and which figures it makes
 (:class:`~coagentnet.analysis.figures.Fig`). :mod:`coagentnet.reproduce.runner` runs them and
 :mod:`coagentnet.reproduce.report` reports them.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from coagentnet.analysis.figures import Fig
-from coagentnet.analysis.frames import Protocol
+from coagentnet.analysis.selection import Protocol
 from coagentnet.reproduce.names import PRESETS  # noqa: F401 (re-exported)
 from coagentnet.reproduce.study_files import (  # noqa: F401 (re-exported)
     check_preset,
