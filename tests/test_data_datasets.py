@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from coagentnet.data import DATASETS, DataError, Dataset, load_dataset, sources
-from coagentnet.data.datasets import _mnist1d_raw
+from coagentnet.data.builtin_loaders import _mnist1d_raw
 from coagentnet.data.splits import split_indices, standardize
 from marks import SHARED_MNIST, needs_fashion, needs_mnist
 

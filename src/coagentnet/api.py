@@ -97,7 +97,7 @@ def open_store(path: str | Path, *, readonly: bool = True):
 def runs_frame(store, ids: Sequence[str] | None = None):
     """One row per complete run of a store (a :class:`Store` or a path): ``run`` id, ``seed``,
     ``status``, ``diverged``, timings, ``device``, ``versions`` and every config field."""
-    from coagentnet.analysis.frames import load
+    from coagentnet.analysis.store_frames import load
 
     return load(store, ids).runs
 
@@ -105,7 +105,7 @@ def runs_frame(store, ids: Sequence[str] | None = None):
 def metrics_frame(store, ids: Sequence[str] | None = None):
     """Every metric of the complete runs of a store in long format: ``run, step, split,
     metric, layer, value`` (join with :func:`runs_frame` on ``run``)."""
-    from coagentnet.analysis.frames import load
+    from coagentnet.analysis.store_frames import load
 
     return load(store, ids).metrics
 
@@ -199,7 +199,7 @@ def save(result, path: str | Path) -> Path:
     """Save a trained network: its final parameters, config and seed, in one ``.npz`` file
     (NumPy arrays and the config as JSON; no pickle). ``result`` must carry its parameters:
     train with ``keep_params=True``. Written atomically. Returns the path."""
-    from coagentnet.training.checkpoint import save_params
+    from coagentnet.training.params_file import save_params
 
     if result.params is None:
         raise ValueError("save: the result has no parameters; train with keep_params=True")
@@ -211,7 +211,7 @@ def load(path: str | Path):
     """The network saved by :func:`save`: a :class:`RunResult` with ``config``, ``seed`` and
     ``params`` (bitwise the saved arrays; ``metrics`` and ``final`` empty)."""
     from coagentnet.config import Config
-    from coagentnet.training.checkpoint import load_params
+    from coagentnet.training.params_file import load_params
     from coagentnet.training.results import RunResult
 
     meta, params = load_params(path)

@@ -147,7 +147,8 @@ def lr_selection(source) -> str:
     validation AUC (mean ± standard error over seeds, :func:`~coagentnet.analysis.frames.analyse`)
     at every lr tried, the selected lr in bold, flagged when it is at the grid's edge; "" when
     no rule was run at more than one lr."""
-    from coagentnet.analysis.frames import Protocol, analyse, load
+    from coagentnet.analysis.selection import Protocol, analyse
+    from coagentnet.analysis.store_frames import load
 
     frames = load(source)
     runs = frames.runs[frames.runs["rule"].isin(RULES)]

@@ -4,7 +4,7 @@ the Edge of the Statistical Precipice", NeurIPS 2021; rliable's ``probability_of
 P(X > Y) for one run X of method x and one run Y of method y, drawn independently: the
 Mann-Whitney U statistic over all pairs of runs divided by n_x n_y, ties counting one half.
 Its 95% interval is a percentile bootstrap that resamples each method's runs with replacement,
-with a fixed seed (:data:`~coagentnet.analysis.frames.BOOTSTRAP_SEED`), as rliable does for one
+with a fixed seed (:data:`~coagentnet.analysis.selection.BOOTSTRAP_SEED`), as rliable does for one
 task. For a loss (lower is better) the comparison is on the negated values.
 """
 
@@ -15,7 +15,9 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 
-from coagentnet.analysis.frames import BOOTSTRAP_SEED, Frames, Protocol, Selection, run_scores
+from coagentnet.analysis.curves import run_scores
+from coagentnet.analysis.selection import BOOTSTRAP_SEED, Protocol, Selection
+from coagentnet.analysis.store_frames import Frames
 
 __all__ = ["improvement_table", "probability_of_improvement"]
 

@@ -1,8 +1,8 @@
 """Speed harness: steady-state throughput, compile time and peak memory.
 
 For each standard case (an architecture) and population size P, the harness times the engine's
-own compiled training program, :meth:`coagentnet.training.loop.Trainer.run_chunk` (a jitted, vmapped
-``lax.scan`` over one chunk of updates), for the case's coagent rule and for backprop on the
+own compiled training program, :meth:`coagentnet.training.trainer.Programs.run_chunk` (a jitted,
+vmapped ``lax.scan`` over one chunk of updates), for the case's coagent rule and for backprop on the
 same architecture, in the same run, and reports:
 
 - ``us_per_update``: median wall time of a chunk divided by ``steps * P``: the cost of one
@@ -248,9 +248,9 @@ def prepare(
 
     from coagentnet.training.batches import training_data
     from coagentnet.training.evaluation import eval_arrays
-    from coagentnet.training.loop import Trainer
     from coagentnet.training.members import population_setup
     from coagentnet.training.memory import tree_bytes
+    from coagentnet.training.trainer import Trainer
 
     cfg, data = bench_config(case, kind, steps, repeats)
     prepared = training_data(cfg, data)

@@ -19,7 +19,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from coagentnet.reproduce.studies import Study, experiments_dir
+from coagentnet.reproduce.studies import Study
+from coagentnet.reproduce.study_files import experiments_dir
 from coagentnet.sweeps import sweepfile
 from coagentnet.sweeps.backends import TrainOptions
 from coagentnet.sweeps.driver import run_missing

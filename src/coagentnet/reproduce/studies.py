@@ -2,7 +2,7 @@
 
 ``STUDIES`` is an explicit tuple: each :class:`Study` names its sweep files
 (``experiments/<study>/<file>.yaml``, each with a ``quick`` and a ``paper`` preset), how each
-experiment is scored (:class:`~coagentnet.analysis.frames.Protocol`) and which figures it makes
+experiment is scored (:class:`~coagentnet.analysis.selection.Protocol`) and which figures it makes
 (:class:`~coagentnet.analysis.figures.Fig`). :mod:`coagentnet.reproduce.runner` runs them and
 :mod:`coagentnet.reproduce.report` reports them.
 """
@@ -10,11 +10,14 @@ experiment is scored (:class:`~coagentnet.analysis.frames.Protocol`) and which f
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from coagentnet.analysis.figures import Fig
-from coagentnet.analysis.frames import Protocol
-from coagentnet.reproduce.names import PRESETS
+from coagentnet.analysis.selection import Protocol
+from coagentnet.reproduce.names import PRESETS  # noqa: F401 (re-exported)
+from coagentnet.reproduce.study_files import (  # noqa: F401 (re-exported)
+    check_preset,
+    experiments_dir,
+)
 
 REQUIRED_PRESETS = ("quick", "paper")
 
@@ -295,28 +298,3 @@ def study(name: str) -> Study:
         if s.name == name:
             return s
     raise KeyError(name)
-
-
-def check_preset(studies, preset: str, exp_dir: Path) -> None:
-    """Raise ``ValueError`` (one line) if ``preset`` is unknown or a study's file lacks it."""
-    from coagentnet.sweeps import sweepfile
-
-    if preset not in PRESETS:
-        raise ValueError(f"--preset: unknown {preset!r}; allowed: {', '.join(PRESETS)}")
-    for st in studies:
-        for exp in st.experiments:
-            path = exp_dir / st.name / f"{exp.file}.yaml"
-            if not path.exists():
-                continue  # reported by the runner, with the other studies still run
-            have = sweepfile.preset_names(sweepfile.read(path))
-            if preset not in have:
-                raise ValueError(
-                    f"--preset: study {st.name!r} does not define {preset!r} "
-                    f"({path.name} has: {', '.join(have) or 'none'})"
-                )
-
-
-def experiments_dir() -> Path:
-    """``experiments/`` of the source checkout (an editable install), else of the cwd."""
-    here = Path(__file__).resolve().parents[3] / "experiments"
-    return here if here.is_dir() else Path.cwd() / "experiments"
