@@ -101,6 +101,18 @@ def test_export_of_a_store_with_configs_of_other_fields(finished_sweep, capsys, 
     assert (tmp_path / "e.runs.csv").read_text().count("\n") == 4
 
 
+def test_report_of_a_store_with_configs_of_other_fields(finished_sweep, capsys, tmp_path):
+    """Audit 2 #13, replayed by scripts/audit.py: report gave a TypeError traceback (sorting
+    a NaN dataset, from a config without that field, among the names)."""
+    _, store = finished_sweep
+    db = sqlite3.connect(store)
+    db.execute("""UPDATE runs SET config = '{"units": "x"}' WHERE rowid = 1""")
+    db.commit()
+    db.close()
+    assert main(["report", str(store), "--out", str(tmp_path / "r")]) == 0
+    assert (tmp_path / "r" / "report.html").exists()
+
+
 def test_damaged_versions_is_one_line(finished_sweep, capsys, tmp_path):
     _, store = finished_sweep
     db = sqlite3.connect(store)

@@ -111,3 +111,14 @@ def test_duplicate_keys_are_still_refused_beside_a_merge(tmp_path):
     text = "name: d\nbase:\n  <<: {units: 8}\n  epochs: 1\n  epochs: 2\n"
     with pytest.raises(sweepfile.SweepError, match="duplicate key 'epochs'"):
         sweepfile.load(_file(tmp_path, text))
+
+
+def test_a_file_stem_with_spaces_names_the_sweep_safely(tmp_path):
+    """Audit 2 #11: a file 'my sweep2.yaml' without a name: key was refused for a name the
+    user never wrote; it is named 'my_sweep2'. An explicit name with a space is still refused
+    (the name becomes the store's file name)."""
+    text = "base: {units: 8, epochs: 1}\n"
+    assert sweepfile.load(_file(tmp_path, text, "my sweep2.yaml")).name == "my_sweep2"
+    assert sweepfile.load(_file(tmp_path, text, "a <b> & c.yaml")).name == "a_b_c"
+    with pytest.raises(sweepfile.SweepError, match="expected a word"):
+        sweepfile.load(_file(tmp_path, 'name: "my sweep"\n' + text))

@@ -116,7 +116,9 @@ def analyse_store(path: Path, fig_dir: Path) -> Analysed:
         png, svg = plots.save(mpl, fig_dir / f"{exp.file}-{fig.name}")
         figs.append(html.Figure(fig.title, png, svg))
     table = final_table(sel, exp.protocol)
-    datasets = tuple(sorted(frames.runs["dataset"].unique())) if "dataset" in frames.runs else ()
+    # a run whose config lacks a field (an older store) has NaN there: leave it out
+    named = frames.runs["dataset"].dropna().astype(str) if "dataset" in frames.runs else ()
+    datasets = tuple(sorted(set(named)))
     poi = improvement_table(frames, sel, exp.protocol)
     return Analysed(path, meta.get("study", ""), exp, meta, table, figs, sel, datasets, poi)
 

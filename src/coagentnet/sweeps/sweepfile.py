@@ -83,8 +83,11 @@ class Sweep:
 
 def load(path: str | Path, preset: str | None = None) -> Sweep:
     """Read, check and expand a sweep file (with ``preset`` applied, if given); raise
-    :class:`SweepError` (one line) if bad."""
-    return parse(read(path), default_name=Path(path).stem, preset=preset)
+    :class:`SweepError` (one line) if bad. Without a ``name:`` key the sweep is named after
+    the file's stem, with each run of other characters than letters, digits, '_', '.', '-'
+    made one '_' (an explicit ``name:`` must already be such a word)."""
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(path).stem).strip("_") or "sweep"
+    return parse(read(path), default_name=stem, preset=preset)
 
 
 def read(path: str | Path) -> object:
