@@ -705,7 +705,7 @@ def cases_audit2() -> list[Case]:
             section="2 #1",
         )
     )
-    # 2: --save-params (train has its own --save-params DIR now, refused with --store)
+    # 2: --save-params (train has its own --save-params DIR now, with or without --store)
     params = ["train", "--units", "8", "--epochs", "1", "--seeds", "1", "--save-params"]
     out.append(
         Case(
@@ -730,8 +730,10 @@ def cases_audit2() -> list[Case]:
         Case(
             "train --save-params DIR --store",
             [*params, "saved", "--store", "p.sqlite"],
-            says="sweep --save-params",
+            expect=0,
+            real=True,
             section="2 #2",
+            verify=_saved_params,
         )
     )
     p3 = "name: p\nbase: {dataset: digits, layers: 1, units: 8, epochs: 1}\nseeds: 3\n"
