@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         run.time_evaluation()  # compiles it
         program, what = run.programs.evaluate, "examples"
         inputs = (run.state, run.hyper, run.keys, 1, run.eval_arrays)
-        count = int(run.eval_arrays["mask"].sum()) * args.population
+        count = int(run.eval_arrays.mask.sum()) * args.population
     else:
         program, what = run.programs.chunk_fast, "updates"
         inputs = (run.state, run.hyper, run.keys, 1, run.arrays)

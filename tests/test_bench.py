@@ -195,11 +195,15 @@ def test_eval_chunk_option_sets_the_evaluation_chunk(tmp_path, capsys):
 def test_eval_subset_bounds_the_timed_evaluation():
     import numpy as np
 
-    arrays = {"mask": np.ones((40, 256)), "split": np.arange(40)}
-    assert measure.eval_subset(arrays, 1)["mask"].shape == (40, 256)  # all of it fits
-    kept = measure.eval_subset(arrays, measure.EVAL_BUDGET // (256 * 10))["mask"].shape[0]
+    from coagentnet.training.evaluation import EvalChunks
+
+    arrays = EvalChunks(
+        np.ones((40, 256, 3)), np.ones((40, 256)), np.ones((40, 256)), np.arange(40)
+    )
+    assert measure.eval_subset(arrays, 1).mask.shape == (40, 256)  # all of it fits
+    kept = measure.eval_subset(arrays, measure.EVAL_BUDGET // (256 * 10)).mask.shape[0]
     assert kept == 10
-    assert measure.eval_subset(arrays, 10**9)["split"].shape == (1,)  # never empty
+    assert measure.eval_subset(arrays, 10**9).split.shape == (1,)  # never empty
 
 
 @pytest.mark.slow

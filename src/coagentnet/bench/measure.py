@@ -32,10 +32,14 @@ import resource
 import sys
 import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from coagentnet.bench.cases import CASES, Case, bench_config
+
+if TYPE_CHECKING:
+    from coagentnet.training.evaluation import EvalChunks
 
 #: Most network-examples (P x examples) in the timed evaluation pass: the first evaluation
 #: chunks of the case's splits, enough to make the call's fixed cost negligible; the per-example
@@ -203,7 +207,7 @@ class _Run:
 
         P, updates = self.population, self.steps * self.population
         wall = float(np.median(self.walls))
-        examples = int(np.asarray(self.eval_arrays["mask"]).sum())  # real, not padding
+        examples = int(np.asarray(self.eval_arrays.mask).sum())  # real, not padding
         leaves = jax.tree.leaves(self.metrics)  # mean training metrics of the last chunk
         return dict(
             updates_per_chunk=updates,
@@ -257,7 +261,7 @@ def prepare(
     trainer = Trainer(cfg, prepared)
     if eval_chunk is not None:  # evaluate takes its arrays as an argument: swap them
         trainer.eval_arrays = eval_arrays(prepared.eval_splits, max_chunk=eval_chunk)
-    row["eval_chunk"] = int(trainer.eval_arrays["mask"].shape[1])  # examples per scan step
+    row["eval_chunk"] = int(trainer.eval_arrays.mask.shape[1])  # examples per scan step
     if trainer.source.steps_per_chunk != steps:  # the scan must be as long as we report
         raise AssertionError(f"chunk has {trainer.source.steps_per_chunk} updates, not {steps}")
     # The same set-up as training: members split over every core / GPU.
@@ -276,13 +280,13 @@ def prepare(
     return _Run(trainer, layout, hyper, keys, steps, population)
 
 
-def eval_subset(arrays: dict, population: int) -> dict:
+def eval_subset(arrays: EvalChunks, population: int) -> EvalChunks:
     """The first evaluation chunks of ``arrays`` (see
     :func:`coagentnet.training.evaluation.eval_arrays`) holding at most :data:`EVAL_BUDGET`
     network-examples for ``population`` members (at least one chunk)."""
-    chunks, size = arrays["mask"].shape
+    chunks, size = arrays.mask.shape
     keep = max(1, min(chunks, EVAL_BUDGET // (population * size)))
-    return {k: v[:keep] for k, v in arrays.items()}
+    return arrays._replace(**{k: v[:keep] for k, v in arrays._asdict().items()})
 
 
 def _row_header(case: Case, rule: str, population: int, steps: int, repeats: int, dev) -> dict:

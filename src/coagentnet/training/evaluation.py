@@ -13,6 +13,8 @@ compilation and memory bounded by E, whatever the data set's size. Per-example s
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -25,12 +27,23 @@ import numpy as np
 MAX_CHUNK = 256
 
 
-def eval_arrays(splits: dict[str, tuple[np.ndarray, np.ndarray]], max_chunk: int = MAX_CHUNK):
-    """Chunked, padded, concatenated splits.
+class EvalChunks(NamedTuple):
+    """Every evaluation split, chunked: C chunks (all splits') of E examples each."""
 
-    Returns ``{"x": [C, E, D], "y": [C, E, ...], "mask": [C, E], "split": [C] int32}`` where
-    C is the total number of chunks and ``split`` indexes ``list(splits)``.
-    """
+    x: jax.Array
+    """``[C, E, D]`` inputs (a split's last chunk padded with zeros)."""
+    y: jax.Array
+    """``[C, E, ...]`` targets."""
+    mask: jax.Array
+    """``[C, E]`` float32: 1 for a real example, 0 for padding."""
+    split: jax.Array
+    """``[C]`` int32: the chunk's split, an index into the splits' order."""
+
+
+def eval_arrays(
+    splits: dict[str, tuple[np.ndarray, np.ndarray]], max_chunk: int = MAX_CHUNK
+) -> EvalChunks:
+    """The splits chunked, padded and concatenated in their order."""
     size = min(max_chunk, max(len(x) for x, _ in splits.values()))
     xs, ys, masks, ids = [], [], [], []
     for index, (x, y) in enumerate(splits.values()):
@@ -45,12 +58,12 @@ def eval_arrays(splits: dict[str, tuple[np.ndarray, np.ndarray]], max_chunk: int
         joined = np.concatenate(parts)
         return jnp.asarray(joined.reshape((-1, size) + joined.shape[1:]))
 
-    return {
-        "x": chunked(xs),
-        "y": chunked(ys),
-        "mask": chunked(masks).astype(jnp.float32),
-        "split": jnp.asarray(np.concatenate(ids)),
-    }
+    return EvalChunks(
+        x=chunked(xs),
+        y=chunked(ys),
+        mask=chunked(masks).astype(jnp.float32),
+        split=jnp.asarray(np.concatenate(ids)),
+    )
 
 
 def _chunk_sums(stats: dict, mask: jax.Array) -> dict:
@@ -64,14 +77,14 @@ def _chunk_sums(stats: dict, mask: jax.Array) -> dict:
     return sums
 
 
-def evaluate(evaluate_fn, arrays: dict, num_splits: int, key: jax.Array) -> dict:
+def evaluate(evaluate_fn, arrays: EvalChunks, num_splits: int, key: jax.Array) -> dict:
     """Metrics per split for one network: scalars become ``[S]``, per-layer ones ``[S, L]``.
 
     ``evaluate_fn(x, y, key) -> per-example stats`` is the rule's evaluate with the network's
     parameters bound.
     """
     shapes = jax.eval_shape(
-        lambda: _chunk_sums(evaluate_fn(arrays["x"][0], arrays["y"][0], key), arrays["mask"][0])
+        lambda: _chunk_sums(evaluate_fn(arrays.x[0], arrays.y[0], key), arrays.mask[0])
     )
     zeros = jax.tree.map(lambda s: jnp.zeros((num_splits,) + s.shape, s.dtype), shapes)
 
@@ -80,10 +93,8 @@ def evaluate(evaluate_fn, arrays: dict, num_splits: int, key: jax.Array) -> dict
         sums = _chunk_sums(evaluate_fn(x, y, jax.random.fold_in(key, i)), mask)
         return jax.tree.map(lambda a, s: a.at[split].add(s), acc, sums), None
 
-    chunks = jnp.arange(arrays["split"].shape[0])
-    sums, _ = jax.lax.scan(
-        body, zeros, (chunks, arrays["x"], arrays["y"], arrays["mask"], arrays["split"])
-    )
+    chunks = jnp.arange(arrays.split.shape[0])
+    sums, _ = jax.lax.scan(body, zeros, (chunks, arrays.x, arrays.y, arrays.mask, arrays.split))
     count = sums["count"]
     metrics = {"loss": sums["loss"] / count}
     if "correct" in sums:

@@ -165,7 +165,7 @@ class Trainer:
         others, which the diagnostics do not concern."""
         from coagentnet.diagnostics import estimators, references
 
-        pool = (arrays["x"][0], arrays["y"][0])
+        pool = (arrays.x[0], arrays.y[0])
         if self.cfg.batch_size > pool[0].shape[0]:  # shapes are static: raised when compiling
             raise ConfigError(
                 f"batch_size: grad_diagnostics draws batches from {pool[0].shape[0]} examples, "
