@@ -156,7 +156,7 @@ def train_options(store_path: Path, args) -> tuple:
     """The :class:`TrainOptions` and parameter folder that ``args`` ask for next to
     ``store_path``; the checkpoint folder is checked for writing before anything runs."""
     from coagentnet.commands.common import UsageError
-    from coagentnet.sweeps.backends import TrainOptions
+    from coagentnet.sweeps.population_worker import TrainOptions
     from coagentnet.training.checkpoint import CheckpointPolicy, check_writable, checkpoint_dir
 
     policy = None

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import itertools
-import json
 import logging
 import sys
 import tempfile
@@ -20,6 +19,7 @@ from pathlib import Path
 
 from coagentnet.commands.common import UsageError
 from coagentnet.commands.options import FIELD_GROUPS, option_groups, parse_float
+from coagentnet.commands.train_results import config_label, print_results
 from coagentnet.config import (
     CRITIC_OPTIONS,
     STREAM,
@@ -30,7 +30,6 @@ from coagentnet.config import (
     varying_fields,
 )
 from coagentnet.option_needs import NEEDS, check_unused_options
-from coagentnet.training.results import RunResult
 from coagentnet.validate import MAX_RUNS, check_seed_range
 from coagentnet.validate import seed as seed_type
 
@@ -153,23 +152,6 @@ def configs_from_args(args) -> list[Config]:
     return list(used)
 
 
-def _label(cfg: Config, varying: list[str]) -> str:
-    from coagentnet.training.tensorboard import run_label
-
-    return run_label(cfg, varying)
-
-
-def _summary(results: list[RunResult]) -> dict:
-    from coagentnet.analysis.stats import mean_se  # pandas: only when needed
-
-    keys = sorted({k for r in results for k in r.final})
-    out = {}
-    for key in keys:
-        mean, se = mean_se([r.final.get(key, float("nan")) for r in results])
-        out[key] = {"mean": mean, "se": se}
-    return out
-
-
 def run(args: argparse.Namespace) -> int:
     from coagentnet.commands.phases import mark
     from coagentnet.sweeps.plan import check_configs
@@ -215,7 +197,7 @@ def run(args: argparse.Namespace) -> int:
             _save_params(params_dir, save_dir, configs, seeds, varying)
     compiled = sum(r.compile_time_s for rs in results.values() for r in rs)
     mark("training", compile_s=compiled)
-    _print_results(args, results, varying)
+    print_results(args, results, varying)
     sys.stdout.flush()
     mark("writing")
     return 1 if failed else 0
@@ -241,7 +223,7 @@ def _save_params(params_dir: Path, folder: str, configs, seeds, varying: list[st
     Path(folder).mkdir(parents=True, exist_ok=True)
     missing = 0
     for cfg in configs:
-        name = re.sub(r"[^\w.=-]+", "_", _label(cfg, varying))
+        name = re.sub(r"[^\w.=-]+", "_", config_label(cfg, varying))
         for seed in seeds:
             saved = params_dir / f"{make_run(cfg, seed).id}.npz"
             if saved.is_file():
@@ -268,62 +250,3 @@ def warn_single_layer_critics(configs: list[Config]) -> None:
             "use --layers 2 or more to see its critics at work",
             rule,
         )
-
-
-def _print_results(args, results: dict, varying: list[str]) -> None:
-    if not results:  # every run failed (train --store): the errors are already logged
-        return
-    if args.json:
-        _print_json(results, varying)
-    else:
-        _print_table(results, varying)
-
-
-def _print_json(results: dict[Config, list[RunResult]], varying: list[str]) -> None:
-    out = {"runs": [], "summary": []}
-    for cfg, runs in results.items():
-        for r in runs:
-            out["runs"].append(
-                {
-                    "config": cfg.to_dict(),
-                    "seed": r.seed,
-                    "diverged": r.diverged,
-                    "updates": r.updates,
-                    "final": r.final,
-                }
-            )
-        out["summary"].append(
-            {
-                "label": _label(cfg, varying),
-                "config": cfg.to_dict(),
-                "seeds": len(runs),
-                "diverged": sum(r.diverged for r in runs),
-                "final": _summary(runs),
-            }
-        )
-    print(json.dumps(out, allow_nan=True))
-
-
-def _print_table(results: dict[Config, list[RunResult]], varying: list[str]) -> None:
-    classification = any("test/accuracy" in r.final for runs in results.values() for r in runs)
-    metric = "test/accuracy" if classification else "test/loss"
-    title = "test accuracy" if classification else "test MSE"
-    eval_mode = next(iter(results)).eval_mode
-    rows = []
-    from coagentnet.analysis.stats import mean_se  # pandas: only when needed
-
-    for cfg, runs in results.items():
-        mean, se = mean_se([r.final.get(metric, float("nan")) for r in runs])
-        se_text = "n/a" if se != se else f"{se:.4f}"
-        rows.append(
-            (
-                _label(cfg, varying),
-                f"{mean:.4f} +/- {se_text}",
-                str(len(runs)),
-                str(sum(r.diverged for r in runs)),
-            )
-        )
-    head = ("configuration", f"final {eval_mode} {title} (mean +/- SE)", "seeds", "diverged")
-    widths = [max(len(x) for x in col) for col in zip(head, *rows, strict=True)]
-    for row in (head, *rows):
-        print("  ".join(x.ljust(w) for x, w in zip(row, widths, strict=True)).rstrip())

@@ -22,9 +22,9 @@ from pathlib import Path
 from coagentnet.reproduce.studies import Study
 from coagentnet.reproduce.study_files import experiments_dir
 from coagentnet.sweeps import sweepfile
-from coagentnet.sweeps.backends import TrainOptions
 from coagentnet.sweeps.driver import run_missing
 from coagentnet.sweeps.execute import Summary
+from coagentnet.sweeps.population_worker import TrainOptions
 from coagentnet.sweeps.provenance import note_sweep_file
 from coagentnet.sweeps.store import Store
 from coagentnet.training.checkpoint import CheckpointPolicy, checkpoint_dir

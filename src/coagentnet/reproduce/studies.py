@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from coagentnet.analysis.figures import Fig
+from coagentnet.analysis.figure_spec import Fig
 from coagentnet.analysis.selection import Protocol
 from coagentnet.reproduce.names import PRESETS  # noqa: F401 (re-exported)
 from coagentnet.reproduce.study_files import (  # noqa: F401 (re-exported)

@@ -5,134 +5,30 @@ back to :func:`coagentnet.sweeps.execute.execute`, which alone writes the store.
 
 A backend has ``slots`` (populations it runs at once), ``submit(population) -> handle`` and
 ``wait(handles, on_updates) -> [(handle, Outcome)]`` (blocks until at least one is done).
-
-The trainer is a callable with the signature of
-:func:`coagentnet.training.run.run_population` ``(configs, seeds, *, progress=None) ->
-list[RunResult]``, by default that function itself (module-level functions pickle by reference,
-so process and Ray workers import it where they run). A ``"module:function"`` string is
-accepted too, for the testing hook below; it is imported where the population runs.
 """
 
 from __future__ import annotations
 
 import concurrent.futures as cf
-import importlib
 import multiprocessing
 import os
 import queue
 import signal
-import socket
 import threading
 import time
-import traceback
-from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from coagentnet.sweeps.plan import Population
-from coagentnet.training import run as training_run
-from coagentnet.training.checkpoint import CheckpointPolicy
-from coagentnet.training.results import RunResult
-
-DEFAULT_TRAINER = training_run.run_population
-#: Testing hook: a ``module:function`` trainer that ``coagentnet sweep`` uses instead of the
-#: real one (the resume test injects a slow fake trainer through it). Not for users.
-TRAINER_ENV = "COAGENTNET_TRAINER"
-
-Trainer = Callable[..., list[RunResult]] | str
-
-
-@dataclass
-class Outcome:
-    """What came back for one population: results (and where they ran) or an error text."""
-
-    results: list[RunResult] | None = None
-    env: dict = field(default_factory=dict)
-    error: str | None = None
-
-
-def resolve_trainer(trainer: Trainer) -> Callable[..., list[RunResult]]:
-    if callable(trainer):
-        return trainer
-    module, _, name = trainer.partition(":")
-    return getattr(importlib.import_module(module), name)
-
-
-def environment() -> dict:
-    """Versions (packages, git commit, device kind and count: :mod:`.provenance`), JAX
-    backend and host of the process that trained a population."""
-    import jax
-
-    from coagentnet.sweeps.provenance import versions
-
-    return {"versions": versions(), "device": jax.default_backend(), "host": socket.gethostname()}
-
-
-@dataclass(frozen=True)
-class TrainOptions:
-    """What the driver asks of every population besides training it (picklable).
-
-    ``checkpoints``: resume from and save checkpoints (:mod:`coagentnet.training.checkpoint`);
-    ``keep_params``: return each run's final parameters (the driver saves them);
-    ``tensorboard``: log every evaluation under ``<tensorboard>/<label>/seed<seed>``, the label
-    naming the config fields ``label_fields`` (the ones that vary across the runs).
-    """
-
-    checkpoints: CheckpointPolicy | None = None
-    keep_params: bool = False
-    tensorboard: str | None = None
-    label_fields: tuple[str, ...] = ()
-
-    def evaluation_sink(self, pop: Population):
-        """The population's TensorBoard writer (close it after training), or None."""
-        if self.tensorboard is None:
-            return None
-        from coagentnet.training.tensorboard import TensorBoardWriter, run_label
-
-        labels = [run_label(cfg, self.label_fields) for cfg in pop.configs]
-        return TensorBoardWriter(self.tensorboard, labels, list(pop.seeds), list(pop.configs))
-
-    def trainer_kwargs(self, pop: Population) -> dict:
-        kwargs = {}
-        if self.checkpoints is not None:
-            kwargs["checkpoint"] = self.checkpoints.for_population(pop.ids, pop.configs, pop.seeds)
-        if self.keep_params:
-            kwargs["keep_params"] = True
-        return kwargs
-
-
-def run_population(
-    trainer: Trainer, pop: Population, progress=None, options: TrainOptions | None = None
-) -> tuple[list, dict]:
-    """Train one population; check the trainer kept member order. Runs in the worker."""
-    configs, seeds = pop.configs, pop.seeds
-    if progress is not None:  # the trainer counts per-network updates; report all members'
-        per_network, progress = progress, lambda n: per_network(n * len(configs))
-    kwargs = options.trainer_kwargs(pop) if options is not None else {}
-    sink = options.evaluation_sink(pop) if options is not None else None
-    if sink is not None:
-        kwargs["on_evaluation"] = sink
-    try:
-        results = resolve_trainer(trainer)(list(configs), list(seeds), progress=progress, **kwargs)
-    finally:
-        if sink is not None:
-            sink.close()
-    if len(results) != len(configs):
-        raise RuntimeError(f"trainer returned {len(results)} results for {len(configs)} runs")
-    for i, (res, cfg, seed) in enumerate(zip(results, configs, seeds, strict=True)):
-        if res.seed != seed or res.config != cfg:
-            raise RuntimeError(f"trainer result {i} is for another run (seed {res.seed})")
-    return results, environment()
-
-
-def _error_text(err: BaseException) -> str:
-    """Traceback text whose last line is the one-line summary ``Type: message``."""
-    tb = "".join(traceback.format_exception(err)).rstrip()
-    # Ray wraps a worker's exception in a RayTaskError whose .cause is the original.
-    cause = getattr(err, "cause", None)
-    cause = cause if isinstance(cause, BaseException) else err
-    text = str(cause).strip()
-    summary = f"{type(cause).__name__}: {text.splitlines()[0] if text else ''}"
-    return f"{tb}\n{summary}"
+from coagentnet.sweeps.population_worker import (
+    DEFAULT_TRAINER,
+    TRAINER_ENV,
+    Outcome,
+    Trainer,
+    TrainOptions,
+    environment,
+    error_text,
+    resolve_trainer,
+    run_population,
+)
 
 
 class _Backend:
@@ -169,7 +65,7 @@ class LocalBackend(_Backend):
         try:
             results, env = run_population(self.trainer, pop, on_updates, self.options)
         except Exception as err:  # one population's failure must not stop the sweep
-            return [(handle, Outcome(error=_error_text(err)))]
+            return [(handle, Outcome(error=error_text(err)))]
         return [(handle, Outcome(results, env))]
 
     def close(self) -> None:
@@ -264,7 +160,7 @@ class ProcessBackend(_Backend):
                 results, env = fut.result()
                 out.append((fut, Outcome(results, env)))
             except Exception as err:
-                out.append((fut, Outcome(error=_error_text(err))))
+                out.append((fut, Outcome(error=error_text(err))))
         return out
 
     def close(self) -> None:
@@ -328,7 +224,7 @@ class RayBackend(_Backend):
                 on_updates(sum(r.updates for r in results))
                 out.append((ref, Outcome(results, env)))
             except Exception as err:  # RayTaskError wraps the worker's exception
-                out.append((ref, Outcome(error=_error_text(err))))
+                out.append((ref, Outcome(error=error_text(err))))
         return out
 
     def close(self) -> None:

@@ -13,8 +13,8 @@ import time
 from collections.abc import Callable
 
 from coagentnet.sweeps import plan
-from coagentnet.sweeps.backends import TrainOptions
 from coagentnet.sweeps.execute import Summary, execute
+from coagentnet.sweeps.population_worker import TrainOptions
 from coagentnet.sweeps.store import COMPLETE, Store
 from coagentnet.sweeps.sweepfile import Sweep
 

@@ -12,8 +12,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from coagentnet.sweeps.backends import TrainOptions
 from coagentnet.sweeps.plan import Population
+from coagentnet.sweeps.population_worker import TrainOptions
 from coagentnet.sweeps.store import Store
 from coagentnet.training.checkpoint import save_params
 

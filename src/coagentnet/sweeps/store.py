@@ -27,10 +27,12 @@ import socket
 import sqlite3
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 
 from coagentnet.sweeps.plan import Run, canonical_json
+from coagentnet.sweeps.store_claims import StoreClaims
+from coagentnet.sweeps.store_reads import StoreReads
 from coagentnet.sweeps.store_schema import (
     COMPLETE,
     RUN_COLUMNS,
@@ -46,17 +48,16 @@ from coagentnet.sweeps.store_schema import (
     finite,
     fold_wal,
     open_readonly,
-    owner_alive,
     process_start,
     schema_version,
-    store_error,
 )
-from coagentnet.sweeps.store_series import SERIES_VERSION, metrics_schema, pack, read_all, read_run
+from coagentnet.sweeps.store_series import SERIES_VERSION, metrics_schema, pack
 from coagentnet.training.results import RunResult
 
 
-class Store:
-    """One experiment's SQLite file.
+class Store(StoreClaims, StoreReads):
+    """One experiment's SQLite file (claiming runs: :class:`.store_claims.StoreClaims`; its
+    reading methods: :class:`.store_reads.StoreReads`).
 
     Args:
       path: the database file; created (with its folder) unless ``readonly``.
@@ -131,13 +132,6 @@ class Store:
     def _check_schema(self) -> None:
         check_schema(self._db, self.path)
 
-    def _read(self, sql: str, params: tuple | list = ()) -> list:
-        """All rows of a query; a damaged file is a one-line StoreError naming the store."""
-        try:
-            return self._db.execute(sql, params).fetchall()
-        except sqlite3.Error as err:
-            raise store_error(self.path, err) from None
-
     def close(self) -> None:
         if not self.readonly and self._identity is not None:
             # Copy the WAL into the main file now: a reader still open would otherwise keep
@@ -188,49 +182,6 @@ class Store:
             self._db.executemany(
                 "INSERT OR IGNORE INTO runs(id, config, seed) VALUES (?, ?, ?)",
                 [(r.id, canonical_json(r.config), r.seed) for r in runs],
-            )
-
-    def claim(self, ids: list[str]) -> list[str]:
-        """Mark the given runs running for this process; returns those it got, in order.
-
-        A run is taken if it is pending, failed, or running for a process that is gone (or
-        for an earlier Store of this very process). Complete runs and runs held by another
-        live process are skipped, so two sweeps of one file never train a run twice.
-        """
-        with self._transaction():
-            rows = dict(
-                self._db.execute(
-                    f"SELECT id, {TRUSTED_STATUS} || '|' || ifnull(owner, '') FROM runs "
-                    f"WHERE id IN ({','.join('?' * len(ids))})",
-                    ids,
-                ).fetchall()
-            )
-            got = []
-            for run_id in ids:
-                status, _, owner = rows.get(run_id, "pending|").partition("|")
-                if status in COMPLETE or (status == "running" and self._held_by_other(owner)):
-                    continue
-                got.append(run_id)
-            self._db.executemany(
-                "UPDATE runs SET status = 'running', owner = ?, host = ?, started_at = ?, "
-                "error = NULL WHERE id = ?",
-                [(self.owner, socket.gethostname(), time.time(), i) for i in got],
-            )
-        return got
-
-    def _held_by_other(self, owner: str) -> bool:
-        if owner == self.owner:
-            return False
-        same_process = owner.split("/")[:3] == self.owner.split("/")[:3]
-        return not same_process and owner_alive(owner)
-
-    def release(self, ids: Iterable[str]) -> None:
-        """Give back runs this process claimed but did not finish (they become pending)."""
-        with self._transaction():
-            self._db.executemany(
-                "UPDATE runs SET status = 'pending', owner = NULL, started_at = NULL "
-                "WHERE id = ? AND status = 'running' AND owner = ?",
-                [(i, self.owner) for i in ids],
             )
 
     def finish(
@@ -302,93 +253,6 @@ class Store:
             raise ValueError(f"meta key {key!r} is reserved")
         with self._transaction():
             self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, str(value)))
-
-    def get_meta(self, key: str) -> str | None:
-        """A note written by :meth:`set_meta`, or None."""
-        rows = self._read("SELECT value FROM meta WHERE key = ?", (key,))
-        return rows[0][0] if rows else None
-
-    # --- reading ---
-
-    def statuses(self, ids: Iterable[str] | None = None) -> dict[str, str]:
-        """Run id -> effective status; a running row whose process is gone reads pending.
-
-        With ``ids``, runs missing from the store are reported pending.
-        """
-        rows = self._read(f"SELECT id, {TRUSTED_STATUS}, owner FROM runs")
-        have = {}
-        for run_id, status, owner in rows:
-            if status == "running" and owner != self.owner and not owner_alive(owner):
-                status = "pending"
-            have[run_id] = status
-        if ids is None:
-            return have
-        return {i: have.get(i, "pending") for i in ids}
-
-    def counts(self, ids: Iterable[str] | None = None) -> dict[str, int]:
-        """Status -> number of runs, for every status in ``STATUSES``."""
-        out = dict.fromkeys(STATUSES, 0)
-        for status in self.statuses(ids).values():
-            out[status] += 1
-        return out
-
-    def complete_ids(self) -> set[str]:
-        q = f"SELECT id FROM runs WHERE {TRUSTED_STATUS} IN ('done', 'diverged')"
-        return {r[0] for r in self._read(q)}
-
-    def damaged(self) -> list[str]:
-        """Runs stored as complete whose ``final`` is unreadable or that have no metrics (they
-        count as pending, and a sweep runs them again)."""
-        q = f"SELECT id FROM runs WHERE status IN {COMPLETE} AND {TRUSTED_STATUS} != status"
-        return [r[0] for r in self._read(q)]
-
-    def errors(self, ids: Iterable[str] | None = None) -> dict[str, str]:
-        """Run id -> stored error text, for failed runs."""
-        rows = self._read("SELECT id, error FROM runs WHERE status = 'failed'")
-        wanted = None if ids is None else set(ids)
-        return {i: e or "" for i, e in rows if wanted is None or i in wanted}
-
-    def runs(self, ids: Iterable[str] | None = None) -> list[dict]:
-        """One dict per run: the ``RUN_COLUMNS``, ``config`` and ``final`` as dicts."""
-        cols = ", ".join(RUN_COLUMNS)
-        cols = cols.replace("status", f"{TRUSTED_STATUS} AS status")
-        rows = self._read(f"SELECT {cols}, config, final FROM runs ORDER BY rowid")
-        wanted = None if ids is None else set(ids)
-        out = []
-        for row in rows:
-            rec = dict(zip(RUN_COLUMNS, row[: len(RUN_COLUMNS)], strict=True))
-            if wanted is not None and rec["id"] not in wanted:
-                continue
-            rec["config"] = self._json(rec["id"], "config", row[-2])
-            rec["final"] = self._json(rec["id"], "final", row[-1]) if row[-1] else {}
-            out.append(rec)
-        return out
-
-    def _json(self, run_id: str, column: str, text) -> dict:
-        try:
-            value = json.loads(text)
-        except (TypeError, ValueError):
-            value = None
-        if not isinstance(value, dict):
-            raise StoreError(f"store {self.path}: damaged: run {run_id} has a bad {column!r}")
-        return value
-
-    def metrics(self, run_id: str) -> list[tuple]:
-        """One run's rows (step, split, metric, layer, value), in a stable order."""
-        try:
-            return read_run(self._db, run_id, self._series)
-        except sqlite3.Error as err:
-            raise store_error(self.path, err) from None
-
-    def iter_metrics(self, ids: Iterable[str] | None = None) -> Iterator[tuple]:
-        """All rows (run, step, split, metric, layer, value), run by run."""
-        wanted = None if ids is None else set(ids)
-        try:
-            for row in read_all(self._db, self._series):
-                if wanted is None or row[0] in wanted:
-                    yield row
-        except sqlite3.Error as err:
-            raise store_error(self.path, err) from None
 
 
 __all__ = [
