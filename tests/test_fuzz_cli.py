@@ -9,6 +9,7 @@ command's own code around training.
 
 import contextlib
 import io
+import os
 import tempfile
 from dataclasses import fields
 from pathlib import Path
@@ -22,6 +23,7 @@ from hypothesis import strategies as st
 from coagentnet import config as config_module
 from coagentnet.cli import main
 from coagentnet.config import Config
+from coagentnet.sweeps.backends import TRAINER_ENV
 
 import sweep_fakes
 
@@ -89,7 +91,7 @@ def _assert_clean(code: int, err: str, argv) -> None:
 )
 def test_train_option_values(option, value):
     argv = ["train", *TINY, "--seeds", "1", f"--{option.replace('_', '-')}={value}"]
-    with mock.patch("coagentnet.training.run.run_population", sweep_fakes.train_population):
+    with mock.patch.dict(os.environ, {TRAINER_ENV: sweep_fakes.TRAINER}):
         code, err = _run(argv)
     _assert_clean(code, err, argv)
 

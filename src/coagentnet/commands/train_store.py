@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -60,7 +61,10 @@ def train_into_store(
         summary = run_missing(
             sweep,
             store,
-            lambda: backends.LocalBackend(backends.DEFAULT_TRAINER),
+            # The trainer a sweep would use ($COAGENTNET_TRAINER names a test double).
+            lambda: backends.LocalBackend(
+                os.environ.get(backends.TRAINER_ENV, backends.DEFAULT_TRAINER)
+            ),
             Progress if progress else None,
             on_plan=None
             if not announce
