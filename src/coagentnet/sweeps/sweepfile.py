@@ -44,7 +44,6 @@ built, and every expanded config is then validated, so a bad file fails as one
 
 from __future__ import annotations
 
-import difflib
 import itertools
 import re
 from dataclasses import dataclass
@@ -52,21 +51,26 @@ from pathlib import Path
 
 import yaml
 
-from coagentnet.config import Config, ConfigError, accepts, check_critic_options, field_kinds
+from coagentnet.config import Config, ConfigError, check_critic_options
 from coagentnet.option_needs import check_unused_options
 from coagentnet.sweeps.plan import Run, make_run
+from coagentnet.sweeps.sweep_values import (
+    SweepError,
+    check_value,
+    mapping,
+    population_limits,
+    seed_list,
+    unknown_key,
+)
+from coagentnet.sweeps.sweep_values import (
+    grids as parse_grids,
+)
 from coagentnet.sweeps.yaml_loader import MAX_BYTES, SweepLoader, read_text
 from coagentnet.sweeps.yaml_loader import show as _show
-from coagentnet.validate import MAX_RUNS, MAX_SEED
+from coagentnet.validate import MAX_RUNS
 
 TOP_KEYS = ("name", "description", "base", "grid", "seeds", "population", "presets")
 PRESET_KEYS = ("description", "base", "grid", "seeds", "population")
-POPULATION_KEYS = ("max_size", "memory_mb")
-_FIELDS = field_kinds()
-
-
-class SweepError(ConfigError):
-    """A bad sweep file; the message is one line naming the key path."""
 
 
 @dataclass(frozen=True)
@@ -123,29 +127,29 @@ def preset_names(data: object) -> tuple[str, ...]:
 def apply_preset(data: dict, preset: str) -> dict:
     """A copy of a parsed sweep file with one preset's overrides applied (see the module
     docstring) and the ``presets`` block removed."""
-    presets = _mapping(data.get("presets") or {}, "presets")
+    presets = mapping(data.get("presets") or {}, "presets")
     if preset not in presets:
         have = ", ".join(presets) or "none"
         raise SweepError(f"presets: no preset {preset!r} in this file (it has: {have})")
     where = f"presets.{preset}"
-    over = _mapping({} if presets[preset] is None else presets[preset], where)
+    over = mapping({} if presets[preset] is None else presets[preset], where)
     for key in over:
         if key not in PRESET_KEYS:
-            raise SweepError(_unknown(f"{where}.{key}", key, PRESET_KEYS))
+            raise SweepError(unknown_key(f"{where}.{key}", key, PRESET_KEYS))
     out = {k: v for k, v in data.items() if k != "presets"}
     if "base" in over:
-        base = _mapping(data.get("base") or {}, "base")
-        out["base"] = {**base, **_mapping(over["base"], f"{where}.base")}
+        base = mapping(data.get("base") or {}, "base")
+        out["base"] = {**base, **mapping(over["base"], f"{where}.base")}
     for key in ("seeds", "population"):
         if key in over:
             out[key] = over[key]
     if "grid" in over and isinstance(over["grid"], list):
         out["grid"] = over["grid"]  # checked with the rest of the file by parse()
     elif "grid" in over:
-        axes = _mapping(over["grid"], f"{where}.grid")
+        axes = mapping(over["grid"], f"{where}.grid")
         grid = data.get("grid")
         grids = [] if grid is None else [grid] if isinstance(grid, dict) else list(grid)
-        grids = [dict(_mapping(g, "grid")) for g in grids]
+        grids = [dict(mapping(g, "grid")) for g in grids]
         for axis, values in axes.items():
             hit = [g for g in grids if axis in g]
             if not hit:
@@ -168,7 +172,7 @@ def parse(data: object, default_name: str = "sweep", preset: str | None = None) 
             default_name = f"{default_name}-{preset}"
         data = apply_preset(data, preset)
     elif "presets" in data:
-        for name in preset_names(data) or _mapping(data["presets"], "presets"):
+        for name in preset_names(data) or mapping(data["presets"], "presets"):
             # A bad preset is an error even when not chosen: check its keys and values (every
             # axis value once, without expanding its grid, which may be large).
             try:
@@ -200,19 +204,19 @@ def _checked(data: dict, default_name: str) -> tuple:
     memory_mb); the number of runs is counted, not expanded, and refused above ``MAX_RUNS``."""
     for key in data:
         if key not in TOP_KEYS:
-            raise SweepError(_unknown(str(key), str(key), TOP_KEYS))
+            raise SweepError(unknown_key(str(key), str(key), TOP_KEYS))
     name = data.get("name", default_name)
     if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
         raise SweepError(f"name: expected a word of letters, digits, '_', '.', '-', got {name!r}")
     if not isinstance(data.get("description", ""), str):
         raise SweepError(f"description: expected str, got {_show(data['description'])}")
-    base = _mapping({} if data.get("base") is None else data["base"], "base")
+    base = mapping({} if data.get("base") is None else data["base"], "base")
     for key, value in base.items():
-        base[key] = _check_value(key, value, f"base.{key}")
-    grids = _grids(data.get("grid"))
-    seeds = _seeds(data.get("seeds", 1))
+        base[key] = check_value(key, value, f"base.{key}")
+    grids = parse_grids(data.get("grid"))
+    seeds = seed_list(data.get("seeds", 1))
     pop = data.get("population")
-    max_size, memory_mb = _population({} if pop is None else pop)
+    max_size, memory_mb = population_limits({} if pop is None else pop)
     total = 0
     for _, axes in grids:
         points = len(seeds)
@@ -258,139 +262,6 @@ def _build(values: dict, where: dict[str, str]) -> Config:
             raise SweepError(f"{where[field]}:{rest} (at {point})") from None
         # The field kept its default: name the grid point that made it invalid.
         raise SweepError(f"{point or 'base'}: {err}") from None
-
-
-def _grids(grid: object) -> list[tuple[str, dict[str, list]]]:
-    """``grid`` as a list of (key path, {field: [values]}) with every value type-checked."""
-    if grid is None:
-        return [("grid", {})]
-    if isinstance(grid, dict):
-        items = [("grid", grid)]
-    elif isinstance(grid, list):
-        if not grid:
-            raise SweepError("grid: empty list of grids; omit 'grid' for a single grid point")
-        items = [(f"grid[{i}]", g) for i, g in enumerate(grid)]
-    else:
-        raise SweepError(f"grid: expected a mapping or a list of mappings, got {_show(grid)}")
-    out = []
-    for path, axes in items:
-        axes = _mapping(axes, path)
-        checked = {}
-        for key, values in axes.items():
-            if key not in _FIELDS:
-                raise SweepError(_unknown(f"{path}.{key}", key, tuple(_FIELDS), seed_hint=True))
-            values = _axis(values, f"{path}.{key}")
-            checked[key] = [
-                _check_value(key, v, f"{path}.{key}[{i}]") for i, v in enumerate(values)
-            ]
-        out.append((path, checked))
-    return out
-
-
-def _axis(values: object, path: str) -> list:
-    """One grid axis: a non-empty list, or ``{pow2: [lo, hi(, step)]}`` for 2^lo .. 2^hi."""
-    if isinstance(values, dict):
-        if set(values) != {"pow2"}:
-            extra = sorted(set(map(str, values)) - {"pow2"})
-            if not extra:  # {}
-                raise SweepError(f"{path}: expected a list of values or {{pow2: [low, high]}}")
-            raise SweepError(_unknown(f"{path}.{extra[0]}", extra[0], ("pow2",)))
-        spec = values["pow2"]
-        if not (isinstance(spec, list) and len(spec) in (2, 3)):
-            raise SweepError(f"{path}.pow2: expected [low, high] or [low, high, step] exponents")
-        for i, v in enumerate(spec):
-            if isinstance(v, bool) or not isinstance(v, int):
-                raise SweepError(f"{path}.pow2[{i}]: expected int exponent, got {_show(v)}")
-        lo, hi, step = (*spec, 1) if len(spec) == 2 else spec
-        for i, e in enumerate((lo, hi)):
-            if not -1074 <= e <= 1023:  # 2.0**e is a finite, non-zero float only in this range
-                raise SweepError(f"{path}.pow2[{i}]: exponent must be in [-1074, 1023], got {e}")
-        if step <= 0:
-            raise SweepError(f"{path}.pow2[2]: step must be > 0, got {step}")
-        values = [2.0**e for e in range(lo, hi + 1, step)]
-        if not values:
-            raise SweepError(f"{path}.pow2: empty range, low {lo} > high {hi}")
-        return values
-    if not isinstance(values, list):
-        raise SweepError(f"{path}: expected a list of values (an axis), got {_show(values)}")
-    if not values:
-        raise SweepError(f"{path}: empty axis; give at least one value")
-    return values
-
-
-def _check_value(key: str, value: object, path: str) -> object:
-    """Check one value against the Config field's declared type; ints widen to float."""
-    if key not in _FIELDS:
-        raise SweepError(_unknown(path, key, tuple(_FIELDS), seed_hint=True))
-    kind, optional = _FIELDS[key]
-    if value is None and optional:
-        return None
-    if not accepts(kind, value):
-        hint = (
-            " (lists of values go under 'grid')"
-            if path.startswith("base") and isinstance(value, list)
-            else ""
-        )
-        raise SweepError(f"{path}: expected {kind}, got {_show(value)}{hint}")
-    # 1 and 1.0 must give the same config (and so the same run id).
-    return float(value) if kind == "float" else value
-
-
-def _seeds(seeds: object) -> list[int]:
-    if isinstance(seeds, int) and not isinstance(seeds, bool):
-        if seeds < 1:
-            raise SweepError(f"seeds: need at least 1 seed, got {seeds}")
-        if seeds > MAX_RUNS:  # before the list is built
-            raise SweepError(f"seeds: {seeds:,} seeds exceed the limit of {MAX_RUNS:,} runs")
-        return list(range(seeds))
-    if not isinstance(seeds, list):
-        raise SweepError(f"seeds: expected a count or a list of ints, got {_show(seeds)}")
-    if not seeds:
-        raise SweepError("seeds: empty list; give at least one seed")
-    for i, s in enumerate(seeds):
-        if isinstance(s, bool) or not isinstance(s, int) or not 0 <= s <= MAX_SEED:
-            raise SweepError(f"seeds[{i}]: expected an int in [0, {MAX_SEED}], got {_show(s)}")
-    if len(set(seeds)) != len(seeds):
-        dup = next(s for s in seeds if seeds.count(s) > 1)
-        raise SweepError(f"seeds: seed {dup} is listed twice")
-    return list(seeds)
-
-
-def _population(pop: object) -> tuple[int | None, float | None]:
-    pop = _mapping(pop, "population")
-    for key in pop:
-        if key not in POPULATION_KEYS:
-            raise SweepError(_unknown(f"population.{key}", key, POPULATION_KEYS))
-    size, mem = pop.get("max_size"), pop.get("memory_mb")
-    if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 1):
-        raise SweepError(f"population.max_size: expected an int >= 1, got {_show(size)}")
-    if mem is not None and (
-        isinstance(mem, bool) or not isinstance(mem, int | float) or not 0 < mem < float("inf")
-    ):  # "not 0 < mem" also refuses nan
-        raise SweepError(f"population.memory_mb: expected a finite number > 0, got {_show(mem)}")
-    return size, (float(mem) if mem is not None else None)
-
-
-def _mapping(value: object, path: str) -> dict:
-    if not isinstance(value, dict):
-        raise SweepError(f"{path}: expected a mapping, got {_show(value)}")
-    for key in value:
-        if not isinstance(key, str):
-            raise SweepError(f"{path}: keys must be strings, got {_show(key)}")
-    return dict(value)
-
-
-def _unknown(path: str, key: str, allowed: tuple, seed_hint: bool = False) -> str:
-    if seed_hint and key in ("seed", "seeds"):
-        return f"{path}: unknown key; seeds are given by the top-level 'seeds' entry"
-    close = difflib.get_close_matches(key, allowed, n=1)
-    if close:
-        hint = f"; did you mean {close[0]!r}?"
-    elif len(allowed) > 8:
-        hint = " (not a config field)"
-    else:
-        hint = f"; allowed: {', '.join(allowed)}"
-    return f"{path}: unknown key{hint}"
 
 
 __all__ = ["Sweep", "SweepError", "load", "parse", "read", "apply_preset", "preset_names"]
