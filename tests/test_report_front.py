@@ -10,7 +10,7 @@ import pandas as pd
 
 from coagentnet.analysis import html
 from coagentnet.commands.report import _title
-from coagentnet.reproduce.report import _interval
+from coagentnet.reproduce.final_table import clipped_interval
 
 
 def test_findings_come_before_provenance_and_figures_before_tables(tmp_path):
@@ -38,21 +38,21 @@ def test_the_title_names_the_preset_or_the_store_not_a_path(tmp_path):
 
 def test_accuracy_intervals_are_clipped_and_say_so():
     row = {"test_final_ci_low": -0.2, "test_final_ci_high": 0.9, "ci": "t"}
-    assert _interval(row, "accuracy") == (0.0, 0.9, "t, clipped to [0, 1]")
-    assert _interval(row, "MSE") == (-0.2, 0.9, "t")
+    assert clipped_interval(row, "accuracy") == (0.0, 0.9, "t, clipped to [0, 1]")
+    assert clipped_interval(row, "MSE") == (-0.2, 0.9, "t")
     inside = {"test_final_ci_low": 0.2, "test_final_ci_high": 0.4, "ci": "bootstrap"}
-    assert _interval(inside, "accuracy") == (0.2, 0.4, "bootstrap")
+    assert clipped_interval(inside, "accuracy") == (0.2, 0.4, "bootstrap")
     nan = {"test_final_ci_low": math.nan, "test_final_ci_high": math.nan, "ci": "t"}
-    assert _interval(nan, "accuracy")[2] == "t"
+    assert clipped_interval(nan, "accuracy")[2] == "t"
 
 
 def test_a_store_outside_a_study_is_headed_once_in_the_markdown():
-    from coagentnet.reproduce.report import _markdown
+    from coagentnet.reproduce.summary_markdown import summary_markdown
 
     table = [{"method": "a", "mean": 0.5}]
-    text = _markdown({"studies": {"lr": {"lr": {"table": table}}}})
+    text = summary_markdown({"studies": {"lr": {"lr": {"table": table}}}})
     assert "### lr\n" in text and "lr / lr" not in text
-    text = _markdown({"studies": {"mnist_deep": {"depth": {"table": table}}}})
+    text = summary_markdown({"studies": {"mnist_deep": {"depth": {"table": table}}}})
     assert "### mnist_deep / depth" in text
 
 

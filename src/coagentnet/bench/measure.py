@@ -28,8 +28,6 @@ Run it as ``coagentnet bench`` (see :mod:`coagentnet.commands.bench`). This modu
 
 from __future__ import annotations
 
-import resource
-import sys
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -37,6 +35,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from coagentnet.bench.cases import CASES, Case, bench_config
+from coagentnet.bench.memory_probe import available_mb, rss_mb
 
 if TYPE_CHECKING:
     from coagentnet.training.evaluation import EvalChunks
@@ -45,27 +44,6 @@ if TYPE_CHECKING:
 #: chunks of the case's splits, enough to make the call's fixed cost negligible; the per-example
 #: cost does not change with more chunks (the scan just runs longer).
 EVAL_BUDGET = 20_000_000
-
-
-def _rss_mb() -> float:
-    # ru_maxrss is in KiB on Linux, bytes on macOS.
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / (1024.0 * 1024.0) if sys.platform == "darwin" else peak / 1024.0
-
-
-def _available_mb(device) -> float | None:
-    """Memory this measurement may use: the device's limit on a GPU, MemAvailable on a CPU."""
-    stats = device.memory_stats() if device.platform != "cpu" else None
-    if stats and "bytes_limit" in stats:
-        return (stats["bytes_limit"] - stats.get("bytes_in_use", 0)) / 2**20
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) / 1024.0
-    except OSError:
-        pass
-    return None
 
 
 #: Estimated peak memory / population state: the state in and out of a chunk, gradients,
@@ -97,7 +75,7 @@ def measure(
     case = CASES[case_name]
     devices = jax.devices(device)
     dev = devices[0]
-    base_rss = _rss_mb()
+    base_rss = rss_mb()
     runs, rows = {}, []
     with jax.default_device(dev):
         for kind in kinds:
@@ -116,7 +94,7 @@ def measure(
         for run in runs.values():
             run.time_evaluation()
             run.time_checkpoint()
-    peak = _rss_mb()
+    peak = rss_mb()
     stats = dev.memory_stats() if dev.platform != "cpu" else None
     for index, row in enumerate(rows):
         run = runs.get(index)
@@ -272,7 +250,7 @@ def prepare(
     shapes = jax.eval_shape(trainer.programs(layout).init, keys, hyper)
     state_mb = tree_bytes(shapes) / 2**20
     row["state_mb"] = state_mb
-    available = _available_mb(devices[0])
+    available = available_mb(devices[0])
     need = STATE_FACTOR * state_mb
     if available is not None and need > 0.8 * available:
         row["skipped"] = f"needs ~{need:,.0f} MB, {available:,.0f} MB available"

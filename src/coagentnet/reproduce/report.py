@@ -5,7 +5,6 @@ one self-contained HTML page, made from stores alone (:func:`build_report`).
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,8 +16,10 @@ from coagentnet.analysis.figures import Fig, draw
 from coagentnet.analysis.frames import Protocol
 from coagentnet.analysis.improvement import improvement_table
 from coagentnet.atomic import check_target, write_text
+from coagentnet.reproduce.final_table import final_table
 from coagentnet.reproduce.runner import read_meta
 from coagentnet.reproduce.studies import STUDIES, Experiment, study
+from coagentnet.reproduce.summary_markdown import summary_markdown
 from coagentnet.sweeps import sweepfile
 from coagentnet.sweeps.provenance import sweep_files
 from coagentnet.sweeps.store import Store, StoreError
@@ -33,48 +34,6 @@ def _generic_experiment(name: str, frames: analysis.Frames) -> Experiment:
             Fig("sensitivity", "lr", "Validation AUC against the learning rate", x="lr", log2=True)
         )
     return Experiment(name, name, protocol, tuple(figs))
-
-
-def final_table(sel: analysis.Selection, protocol: Protocol) -> pd.DataFrame:
-    """The final numbers of one experiment, one row per method, as numbers (formatting is the
-    renderer's job, so that summary.json and the CSV tables can be computed with).
-
-    Columns: ``method``, each tuned key (its selected value; ``log2 lr`` beside ``lr``),
-    ``at_grid_edge`` (tuned keys selected at an end of their grid), validation and test AUC
-    means and standard errors, the final test ``mean``/``se``/``ci_low``/``ci_high`` with the
-    interval's kind ``ci`` (``t``: Student's t, fewer than 10 seeds; ``bootstrap``), ``n``
-    seeds and the diverged counts at the selected setting and over all settings.
-    """
-    rows = []
-    name = "accuracy" if protocol.metric == "accuracy" else "MSE"
-    for r in sel.table.to_dict("records"):
-        row = {"method": r["label"]}
-        for t in sel.tune:
-            row[t] = float(r[t])
-            if t == "lr":
-                row["log2 lr"] = math.log2(float(r[t]))
-        row["at_grid_edge"] = r["at_grid_edge"]
-        row[f"val AUC {name} mean"] = r["val_auc"]
-        row[f"val AUC {name} se"] = r["val_auc_se"]
-        row[f"test AUC {name} mean"] = r["test_auc"]
-        row[f"test AUC {name} se"] = r["test_auc_se"]
-        row[f"final test {name} mean"] = r["test_final"]
-        row[f"final test {name} se"] = r["test_final_se"]
-        row["ci_low"], row["ci_high"], row["ci"] = _interval(r, name)
-        row["n"] = int(r["n"])
-        row["diverged"] = int(r["diverged"])
-        row["diverged_all_settings"] = int(r["diverged_any"])
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def _interval(r: dict, name: str) -> tuple[float, float, str]:
-    """The final test interval; an accuracy's is clipped to [0, 1] (a t interval at n = 3 can
-    reach below 0), and its kind then says so."""
-    low, high, kind = r["test_final_ci_low"], r["test_final_ci_high"], r["ci"]
-    if name == "accuracy" and (low < 0 or high > 1):
-        low, high, kind = max(low, 0.0), min(high, 1.0), f"{kind}, clipped to [0, 1]"
-    return low, high, kind
 
 
 @dataclass
@@ -254,7 +213,7 @@ def build_report(
     page = html.render(title, sections, command=command, versions=versions, intro=intro, base=out)
     path = html.write(out / "report.html", page)
     write_text(out / "summary.json", json.dumps(summary, indent=1, default=str), option="report")
-    write_text(out / "summary.md", _markdown(summary), option="report")
+    write_text(out / "summary.md", summary_markdown(summary), option="report")
     return path, summary
 
 
@@ -310,39 +269,3 @@ def _relative(path: Path, base: Path) -> str:
         return str(Path(path).resolve().relative_to(Path(base).resolve()))
     except ValueError:
         return str(path)
-
-
-def _markdown(summary: dict) -> str:
-    """The final tables as Markdown (for docs/RESULTS.md)."""
-    lines = []
-    for st, exps in summary["studies"].items():
-        for exp, info in exps.items():
-            head = _md_text(exp) if st == exp else f"{_md_text(st)} / {_md_text(exp)}"
-            lines.append(f"### {head}\n")  # a store outside a study: one name, not "s / s"
-            rows = info["table"]
-            if not rows:
-                lines.append("(no complete runs)\n")
-                continue
-            cols = list(rows[0])
-            lines.append("| " + " | ".join(_md_text(c) for c in cols) + " |")
-            lines.append("|" + "---|" * len(cols))
-            for r in rows:
-                lines.append("| " + " | ".join(_md_cell(r[c]) for c in cols) + " |")
-            lines.append("")
-    return "\n".join(lines)
-
-
-def _md_cell(value) -> str:
-    """A table cell for Markdown: floats to 4 significant digits, NaN as n/a."""
-    if isinstance(value, float):
-        return "n/a" if value != value else f"{value:.4g}"
-    return _md_text(value)
-
-
-def _md_text(value) -> str:
-    """Store-derived text for Markdown: HTML special characters escaped (a store's file name
-    may carry markup that Markdown viewers would render), table pipes and line breaks too."""
-    import html as _html
-
-    text = _html.escape(str(value), quote=False)
-    return text.replace("|", "\\|").replace("\r", " ").replace("\n", " ")
