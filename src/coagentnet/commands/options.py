@@ -13,6 +13,7 @@ import argparse
 import logging
 import math
 import re
+import sys
 
 import numpy as np
 
@@ -153,6 +154,19 @@ def add_verbosity(parser: argparse.ArgumentParser, default=0) -> None:
                        default=default, help="debug messages too (default: none)")  # fmt: skip
 
 
+class _CurrentStderr(logging.StreamHandler):
+    """A stream handler that writes to ``sys.stderr`` as it is when a message is logged (a
+    notebook's or a test's capture, a ``redirect_stderr``), not as it was when it was made."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass  # StreamHandler.__init__ assigns one: always use the current sys.stderr instead
+
+
 def setup_logging(verbosity: int) -> None:
     """Messages of the ``coagentnet`` loggers go to stderr as ``coagentnet: message``;
     ``-q`` keeps warnings and errors, ``-v`` adds debug messages."""
@@ -160,7 +174,7 @@ def setup_logging(verbosity: int) -> None:
     log = logging.getLogger("coagentnet")
     log.setLevel(level)
     if not log.handlers:
-        handler = logging.StreamHandler()
+        handler = _CurrentStderr()
         handler.setFormatter(logging.Formatter("coagentnet: %(message)s"))
         log.addHandler(handler)
 
