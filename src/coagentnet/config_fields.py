@@ -14,6 +14,12 @@ from coagentnet.rules import registry
 from coagentnet.run_config import Config
 
 
+def run_label(cfg, fields) -> str:
+    """``"lr=0.01, rule=reinforce"``: the values of ``fields`` (those that vary across the runs
+    shown together), or the rule's name when none varies."""
+    return ", ".join(f"{n}={getattr(cfg, n)}" for n in fields) or cfg.rule
+
+
 def varying_fields(configs, exclude: tuple[str, ...] = ()) -> list[str]:
     """The fields (in declaration order, less ``exclude``) that differ between ``configs``."""
     names = [f.name for f in fields(Config) if f.name not in exclude]

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from coagentnet.commands.common import UsageError
 from coagentnet.commands.options import FIELD_GROUPS, option_groups, parse_float
-from coagentnet.commands.train_results import config_label, print_results
+from coagentnet.commands.train_results import print_results
 from coagentnet.config import (
     CRITIC_OPTIONS,
     STREAM,
@@ -29,6 +29,7 @@ from coagentnet.config import (
     field_kinds,
     varying_fields,
 )
+from coagentnet.config_fields import run_label
 from coagentnet.option_needs import NEEDS, check_unused_options
 from coagentnet.validate import MAX_RUNS, check_seed_range
 from coagentnet.validate import seed as seed_type
@@ -223,7 +224,7 @@ def _save_params(params_dir: Path, folder: str, configs, seeds, varying: list[st
     Path(folder).mkdir(parents=True, exist_ok=True)
     missing = 0
     for cfg in configs:
-        name = re.sub(r"[^\w.=-]+", "_", config_label(cfg, varying))
+        name = re.sub(r"[^\w.=-]+", "_", run_label(cfg, varying))
         for seed in seeds:
             saved = params_dir / f"{make_run(cfg, seed).id}.npz"
             if saved.is_file():

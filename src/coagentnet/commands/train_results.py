@@ -9,13 +9,8 @@ from __future__ import annotations
 import json
 
 from coagentnet.config import Config
+from coagentnet.config_fields import run_label
 from coagentnet.training.results import RunResult
-
-
-def config_label(cfg: Config, varying: list[str]) -> str:
-    from coagentnet.training.tensorboard import run_label
-
-    return run_label(cfg, varying)
 
 
 def _summary(results: list[RunResult]) -> dict:
@@ -53,7 +48,7 @@ def _print_json(results: dict[Config, list[RunResult]], varying: list[str]) -> N
             )
         out["summary"].append(
             {
-                "label": config_label(cfg, varying),
+                "label": run_label(cfg, varying),
                 "config": cfg.to_dict(),
                 "seeds": len(runs),
                 "diverged": sum(r.diverged for r in runs),
@@ -76,7 +71,7 @@ def _print_table(results: dict[Config, list[RunResult]], varying: list[str]) -> 
         se_text = "n/a" if se != se else f"{se:.4f}"
         rows.append(
             (
-                config_label(cfg, varying),
+                run_label(cfg, varying),
                 f"{mean:.4f} +/- {se_text}",
                 str(len(runs)),
                 str(sum(r.diverged for r in runs)),
@@ -88,4 +83,4 @@ def _print_table(results: dict[Config, list[RunResult]], varying: list[str]) -> 
         print("  ".join(x.ljust(w) for x, w in zip(row, widths, strict=True)).rstrip())
 
 
-__all__ = ["config_label", "print_results"]
+__all__ = ["print_results"]

@@ -38,12 +38,6 @@ def check_writable(root: str | Path) -> Path:
     return root
 
 
-def run_label(cfg, fields) -> str:
-    """``"lr=0.01, rule=reinforce"``: the values of ``fields`` (those that vary across the runs
-    shown together), or the rule's name when none varies."""
-    return ", ".join(f"{n}={getattr(cfg, n)}" for n in fields) or cfg.rule
-
-
 def _safe(label: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.=,-]+", "_", label).strip("_") or "run"
 
