@@ -16,6 +16,14 @@ unbiased for any b_t (the coagent policy-gradient theorem). Kinds (:data:`BASELI
   ``Config.loo_samples``) and each rollout's baseline is the mean return of the other S - 1
   rollouts of the same example. Those rollouts are independent of this one's actions, so the
   update stays unbiased; it costs S forward passes per example.
+- ``self_critical`` (beyond the paper; the "self-critical" baseline of Rennie et al. 2017,
+  applied per layer): b_t = the return when layer t and every layer after it act greedily from
+  the visited s_t, i.e. -loss(greedy forward of layers t..L-1 and the read-out from s_t), and
+  b_L = -loss of the read-out's mean. It depends on s_t (and the example) but not on a_t, so
+  REINFORCE stays unbiased for the expected loss and ``greedy_return`` for its greedy-
+  continuation objective; for ``greedy_return`` the signal minus it, G_t(a_t) - G_t(greedy
+  a_t), is how much the sampled action beats the greedy one under the same continuation. It
+  costs L partial greedy forwards, computed by the rule (``Baseline.greedy_returns``).
 
 A kind is a :class:`Baseline`, four pure functions; a new kind is one constructor and one line
 in :data:`BASELINES`. Per-layer baselines are a tuple of L + 1 arrays ``[B]``: index t < L for
@@ -41,9 +49,12 @@ class Baseline(NamedTuple):
     - ``values(params, state, trace) -> (b_0..b_L)``, each ``[B]``, with no gradient; a
       multi-sample kind (``samples > 1``) takes a fourth argument, ``r_groups [B / S, S]``:
       the batch's returns grouped by example (rollout j of example i is row ``i * S + j``);
+      a kind with ``greedy_returns`` takes as fourth argument the tuple of L + 1 greedy returns
+      ``[B]`` from each visited state (:func:`coagentnet.rules.greedy.self_critical_returns`);
     - ``loss(params, trace, r) -> scalar``: the regression of learned baselines to r ``[B]``;
     - ``update(state, r, decay) -> state``: the non-learned state after the step;
-    - ``samples``: rollouts per example the rule must draw (1 except for multi-sample kinds).
+    - ``samples``: rollouts per example the rule must draw (1 except for multi-sample kinds);
+    - ``greedy_returns``: ``values`` needs the greedy returns (the rule computes them).
     """
 
     init: Callable
@@ -51,6 +62,7 @@ class Baseline(NamedTuple):
     loss: Callable
     update: Callable
     samples: int = 1
+    greedy_returns: bool = False
 
 
 class EmaState(NamedTuple):
@@ -147,6 +159,17 @@ def loo() -> Baseline:
     return Baseline(lambda state_dims: ({}, {}), values, _no_loss, _unchanged, samples=2)
 
 
+def self_critical() -> Baseline:
+    """b_t = G^greedy_t(s_t), the return of acting greedily from s_t on (given by the rule)."""
+
+    def values(params, state, trace: Trace, greedy_returns: tuple):
+        assert len(greedy_returns) == len(trace.states), (len(greedy_returns), len(trace.states))
+        return tuple(jax.lax.stop_gradient(g) for g in greedy_returns)
+
+    init = lambda state_dims: ({}, {})  # noqa: E731
+    return Baseline(init, values, _no_loss, _unchanged, greedy_returns=True)
+
+
 #: Baseline kind -> its constructor. The one list of baseline names (config validation reads it).
 BASELINES: dict[str, Callable[[], Baseline]] = {
     "none": none,
@@ -154,6 +177,7 @@ BASELINES: dict[str, Callable[[], Baseline]] = {
     "state": state,
     "layer_state": layer_state,
     "loo": loo,
+    "self_critical": self_critical,
 }
 
 

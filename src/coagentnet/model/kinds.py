@@ -12,7 +12,7 @@ import sys
 
 UNIT_KINDS: tuple[str, ...] = ("bernoulli", "bernoulli2", "categorical", "gaussian")
 DISCRETE_UNIT_KINDS: tuple[str, ...] = ("bernoulli", "bernoulli2", "categorical")
-BASELINE_KINDS: tuple[str, ...] = ("none", "ema", "state", "layer_state", "loo")
+BASELINE_KINDS: tuple[str, ...] = ("none", "ema", "state", "layer_state", "loo", "self_critical")
 
 
 def unit_kinds() -> tuple[str, ...]:

@@ -139,7 +139,11 @@ def coagent_rule(
             g_t = greedy.continuation_returns(params, trace, r, y, unit, problem.task)
             metrics |= critic_metrics.layer_metrics(q, y_t, signals, g_t)
         b_args = (params["baseline"], state["baseline"], trace)
-        b = baseline.values(*b_args, r.reshape(-1, S)) if S > 1 else baseline.values(*b_args)
+        if S > 1:
+            b_args += (r.reshape(-1, S),)
+        elif baseline.greedy_returns:
+            b_args += (greedy.self_critical_returns(params, trace, y, unit, problem.task),)
+        b = baseline.values(*b_args)
         for t in range(L):
             # Units acting greedily (outside the exploration subset, frozen) get no PG term.
             if continuation == "counterfactual":

@@ -57,6 +57,22 @@ def continuation_returns(
     return jax.lax.stop_gradient(g + (r,))
 
 
+def self_critical_returns(
+    params: dict, trace: Trace, y: jax.Array, unit: Units, task: str
+) -> tuple[jax.Array, ...]:
+    """G^greedy_0..G^greedy_L, each ``[B]`` with no gradient: G^greedy_t = -loss when layer t
+    and every layer after it act greedily from the visited s_t (t < L), G^greedy_L = -loss of
+    the read-out's mean at s_L. The ``self_critical`` baseline
+    (:func:`coagentnet.model.baselines.self_critical`): a function of s_t, not of a_t.
+    """
+    L = len(trace.actions)
+    g = tuple(
+        -task_loss(task, greedy_continuation(params, unit.value(trace.greedy[t]), t + 1, unit), y)
+        for t in range(L)
+    )
+    return jax.lax.stop_gradient(g + (-task_loss(task, trace.output, y),))
+
+
 def counterfactual_returns(
     params: dict, trace: Trace, t: int, y: jax.Array, unit: Units, task: str
 ) -> jax.Array:
