@@ -44,6 +44,10 @@ FAMILIES = {
     "actor_critic": dict(DIGITS, rule="actor_critic", baseline="ema"),
     "off_policy": dict(DIGITS, rule="off_policy", baseline="layer_state"),
     "mc_critic": dict(DIGITS, rule="mc_critic"),
+    "off_policy+target+norm": dict(
+        DIGITS, rule="off_policy", critic_target=0.05, critic_input_norm=True
+    ),
+    "reinforce+self_critical": dict(DIGITS, rule="reinforce", baseline="self_critical"),
     "greedy_return": dict(DIGITS, rule="greedy_return", baseline="ema"),
     "greedy_counterfactual": dict(DIGITS, rule="greedy_counterfactual"),
     "greedy_counterfactual_kary": dict(

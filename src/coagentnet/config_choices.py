@@ -27,4 +27,6 @@ CRITIC_OPTIONS = (
     "critic_ratio",
     "actor_signal",
     "warm_start_epochs",
+    "critic_target",
+    "critic_input_norm",
 )

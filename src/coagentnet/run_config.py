@@ -99,6 +99,10 @@ class Config:
     """Critic rules: actor signal is the critic target y_t (authors) or Q_t(s_t, a_t)."""
     warm_start_epochs: int = 0
     """Critic rules: use the reinforce signal for this many epochs first (critics still learn)."""
+    critic_target: float = 0.0
+    """Critic rules: bootstrap from target critics, a Polyak average with this rate (0: none)."""
+    critic_input_norm: bool = False
+    """Critic rules: layer-normalise each critic's input concat(s_t, a_t) (no learned scale)."""
     explore_units: int = 0
     """Exploration subset: k units per layer sample in training, the rest act greedily; 0 = all."""
     explore_resample: str = "batch"
@@ -241,6 +245,8 @@ def validate(cfg: Config) -> None:
         _positive(name, getattr(cfg, name))
     _positive("clip_norm", cfg.clip_norm, strict=False)
     _positive("warm_start_epochs", cfg.warm_start_epochs, strict=False)
+    if not 0.0 <= cfg.critic_target <= 1.0:
+        raise ConfigError(f"critic_target: must be in [0, 1], got {cfg.critic_target!r}")
     if not 0.0 <= cfg.ema_decay < 1.0:
         raise ConfigError(f"ema_decay: must be in [0, 1), got {cfg.ema_decay!r}")
     for name in ("num_means", "batches_per_mean", "num_evals"):

@@ -86,7 +86,8 @@ FIELD_GROUPS: dict[str, str] = {
          "stochastic_readout", "partition"), "model"),
     **dict.fromkeys(
         ("rule", "baseline", "ema_decay", "loo_samples", "critic_width", "critic_depth",
-         "critic_ratio", "actor_signal", "warm_start_epochs", "explore_units",
+         "critic_ratio", "actor_signal", "warm_start_epochs", "critic_target",
+         "critic_input_norm", "explore_units",
          "explore_resample", "staged", "epsilon", "epsilon_schedule", "pretrain_epochs"), "rule"),
     **dict.fromkeys(
         ("optimizer", "lr", "clip_norm", "finetune_optimizer", "finetune_lr_scale"), "optimiser"),

@@ -39,12 +39,31 @@ def init(key: jax.Array, state_dims: tuple[int, ...], units: int, width: int, de
     )
 
 
-def q_value(critic: tuple, s_t: jax.Array, a_value: jax.Array) -> jax.Array:
-    """Q_t(s_t, a_t): ``s_t [B, D_t]``, ``a_value [B, U]`` -> ``[B]``."""
+def q_value(
+    critic: tuple, s_t: jax.Array, a_value: jax.Array, input_norm: bool = False
+) -> jax.Array:
+    """Q_t(s_t, a_t): ``s_t [B, D_t]``, ``a_value [B, U]`` -> ``[B]``.
+
+    ``input_norm``: standardise each example's input concat(s_t, a_t) to mean 0 and variance 1
+    across its features first (layer normalisation without a learned scale; Ba et al. 2016),
+    so the first critic, whose input is the image, sees inputs of the same scale as the rest.
+    """
     h = jnp.concatenate([s_t, a_value], axis=-1)
+    if input_norm:
+        mean = jnp.mean(h, axis=-1, keepdims=True)
+        h = (h - mean) * jax.lax.rsqrt(jnp.var(h, axis=-1, keepdims=True) + 1e-5)
     for layer in critic[:-1]:
         h = jax.nn.relu(linear(layer, h))
     return linear(critic[-1], h)[:, 0]
+
+
+def polyak(target: tuple, critics: tuple, tau: float) -> tuple:
+    """Target critics after one step: ``(1 - tau) * target + tau * critics`` leaf by leaf (no
+    gradient). Bootstrapping from a slowly moving copy is the DQN / DDPG remedy for targets
+    that chase the critic being fitted (Mnih et al. 2015; Lillicrap et al. 2016)."""
+    return jax.tree_util.tree_map(
+        lambda old, new: (1.0 - tau) * old + tau * jax.lax.stop_gradient(new), target, critics
+    )
 
 
 def targets(bootstrap: str, r: jax.Array, q_next: tuple) -> tuple:

@@ -22,24 +22,30 @@ from coagentnet.rules import critic_metrics, exploration, greedy, staged
 from coagentnet.rules.base import Problem, Rule, RuleContext, RuleSettings, trace_stats
 
 
-def _critic_q(critic_params: tuple, t: int, s_t: jax.Array, a_value: jax.Array) -> jax.Array:
-    return critics.q_value(critic_params[t], s_t, a_value)
+def _critic_q(
+    critic_params: tuple, input_norm: bool, t: int, s_t: jax.Array, a_value: jax.Array
+) -> jax.Array:
+    return critics.q_value(critic_params[t], s_t, a_value, input_norm)
 
 
-def critic_signals(q_fn, trace: Trace, r, unit: Units, bootstrap: str, actor_signal: str):
+def critic_signals(
+    q_fn, trace: Trace, r, unit: Units, bootstrap: str, actor_signal: str, target_fn=None
+):
     """Actor signals, critic targets and critic values of a critic rule.
 
     ``q_fn(t, s_t, a_value) -> [B]`` evaluates Q_t (the learned critic, or an exact one in
-    tests). Returns ``(signals, targets, q)``, tuples of L arrays ``[B]``: ``targets`` are
-    the critic targets y_t of :func:`coagentnet.model.critics.targets`; ``signals`` are y_t, or
-    Q_t(s_t, a_t) for ``mc_critic`` and ``actor_signal="q"``; ``q`` keeps its gradient.
+    tests); ``target_fn``, of the same form, the critics bootstrapped from (target critics;
+    None: ``q_fn``). Returns ``(signals, targets, q)``, tuples of L arrays ``[B]``: ``targets``
+    are the critic targets y_t of :func:`coagentnet.model.critics.targets`; ``signals`` are
+    y_t, or Q_t(s_t, a_t) for ``mc_critic`` and ``actor_signal="q"``; ``q`` keeps its gradient.
     """
     L = len(trace.actions)
+    target_fn = target_fn or q_fn
     values = [unit.value(a) for a in trace.actions]
     q = tuple(q_fn(t, trace.states[t], values[t]) for t in range(L))
     # Bootstrap from the sampled next action (on-policy) or the greedy one (off-policy).
     nxt = [unit.value(g) for g in trace.greedy] if bootstrap == "greedy" else values
-    q_next = tuple(q_fn(t + 1, trace.states[t + 1], nxt[t + 1]) for t in range(L - 1))
+    q_next = tuple(target_fn(t + 1, trace.states[t + 1], nxt[t + 1]) for t in range(L - 1))
     y_t = critics.targets(bootstrap, r, q_next)
     if bootstrap == "monte_carlo" or actor_signal == "q":
         signals = tuple(jax.lax.stop_gradient(qt) for qt in q)
@@ -80,7 +86,10 @@ def coagent_rule(
     (:mod:`coagentnet.rules.critic_metrics`).
 
     With ``warm_start_epochs = N`` critic rules use signal r for the first N epochs while their
-    critics already learn. The read-out is trained by its own gradient only (or, with a
+    critics already learn. Two critic options go beyond the paper (off by default):
+    ``critic_target = tau`` bootstraps from target critics, moved after each step by ``tau``
+    towards the critics as they were at its start (:func:`coagentnet.model.critics.polyak`);
+    ``critic_input_norm`` layer-normalises each critic's input. The read-out is trained by its own gradient only (or, with a
     stochastic read-out, by REINFORCE).
 
     Study options (Gupta et al. 2021): with an exploration subset (``explore_units``) or staged
@@ -105,11 +114,14 @@ def coagent_rule(
         params = init_network(k_net, problem.in_dim, problem.out_dim, L, U, unit)
         b_params, b_state = baseline.init(state_dims)
         params["baseline"] = b_params
+        state = {"baseline": b_state, **exploration.init_state(cfg, key)}
         if bootstrap is not None:
             params["critics"] = critics.init(
                 k_critic, state_dims[:L], U, cfg.critic_width, cfg.critic_depth
             )
-        return params, {"baseline": b_state, **exploration.init_state(cfg, key)}
+            if cfg.critic_target:  # target critics start as copies of the critics
+                state["critic_target"] = params["critics"]
+        return params, state
 
     def loss(params, state, x, y, key, ctx: RuleContext):
         hyper = ctx.hyper
@@ -129,8 +141,13 @@ def coagent_rule(
         if continuation == "return":
             signals = greedy.continuation_returns(params, trace, r, y, unit, problem.task)
         if bootstrap is not None:
-            q_fn = partial(_critic_q, params["critics"])
-            critic_sig, y_t, q = critic_signals(q_fn, trace, r, unit, bootstrap, cfg.actor_signal)
+            q_fn = partial(_critic_q, params["critics"], cfg.critic_input_norm)
+            target_fn = None
+            if cfg.critic_target:
+                target_fn = partial(_critic_q, state["critic_target"], cfg.critic_input_norm)
+            critic_sig, y_t, q = critic_signals(
+                q_fn, trace, r, unit, bootstrap, cfg.actor_signal, target_fn
+            )
             critic_losses = jnp.stack([regression_loss(q[t], y_t[t]) for t in range(L)])
             warm = ctx.epoch < cfg.warm_start_epochs
             signals = tuple(jnp.where(warm, r, s) for s in critic_sig)
@@ -163,6 +180,10 @@ def coagent_rule(
             **state,
             "baseline": baseline.update(state["baseline"], r, hyper["ema_decay"]),
         }
+        if "critic_target" in state:
+            new_state["critic_target"] = critics.polyak(
+                state["critic_target"], params["critics"], cfg.critic_target
+            )
         return total, (new_state, metrics)
 
     def evaluate(params, x, y, key, hyper, greedy):

@@ -42,7 +42,13 @@ def canonical_json(config: Config) -> str:
 
 #: Config fields added after stores existed: at these defaults they are left out of the run
 #: id, so that a store made before the field keeps its ids and resumes (its runs used them).
-ADDED_AT_DEFAULT = {"input_range": "symmetric", "loo_samples": 4, "grad_diagnostics": 0}
+ADDED_AT_DEFAULT = {
+    "input_range": "symmetric",
+    "loo_samples": 4,
+    "grad_diagnostics": 0,
+    "critic_target": 0.0,
+    "critic_input_norm": False,
+}
 
 
 def run_id(config: Config, seed: int) -> str:
