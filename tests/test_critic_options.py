@@ -54,7 +54,7 @@ def test_target_critics_start_as_the_critics_and_follow_them_by_tau():
     # After it the target moves by tau towards the critics as they were at the step's start
     # (here equal to the target, so it stays put); a perturbed target moves 10% of the way.
     for a, b in zip(
-        jax.tree.leaves(new_state["critic_target"]), jax.tree.leaves(params["critics"])
+        jax.tree.leaves(new_state["critic_target"]), jax.tree.leaves(params["critics"]), strict=True
     ):
         np.testing.assert_allclose(a, b, rtol=1e-6)
     x, y = tiny_batch()

@@ -89,8 +89,8 @@ def coagent_rule(
     critics already learn. Two critic options go beyond the paper (off by default):
     ``critic_target = tau`` bootstraps from target critics, moved after each step by ``tau``
     towards the critics as they were at its start (:func:`coagentnet.model.critics.polyak`);
-    ``critic_input_norm`` layer-normalises each critic's input. The read-out is trained by its own gradient only (or, with a
-    stochastic read-out, by REINFORCE).
+    ``critic_input_norm`` layer-normalises each critic's input. The read-out is trained by its
+    own gradient only (or, with a stochastic read-out, by REINFORCE).
 
     Study options (Gupta et al. 2021): with an exploration subset (``explore_units``) or staged
     training (``staged``) only some units sample; the others act greedily and their
