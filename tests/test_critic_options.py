@@ -63,7 +63,9 @@ def test_target_critics_start_as_the_critics_and_follow_them_by_tau():
     _, (after, _) = rule.loss(
         params, {**state, "critic_target": shifted}, x, y, jax.random.PRNGKey(5), CTX
     )
-    for a, b in zip(jax.tree.leaves(after["critic_target"]), jax.tree.leaves(params["critics"])):
+    for a, b in zip(
+        jax.tree.leaves(after["critic_target"]), jax.tree.leaves(params["critics"]), strict=True
+    ):
         np.testing.assert_allclose(a, b + 0.9, rtol=1e-5)
 
 
