@@ -5,7 +5,10 @@ The store is one made by ``coagentnet sweep`` from a file whose grid crosses ``r
 other method columns) with ``epochs`` (the budget rungs) and ``lr``. Prints a Markdown table
 (mean, SE, interval, n, selected lr, grid-edge flag) and, with ``--figure``, draws final test
 accuracy against updates on a log axis with the intervals as error bars, one line per method,
-a dashed line at chance. Usage::
+a dashed line at chance. With ``--critics``, a second table gives, for the critic rules at
+their selected lr, each hidden layer's critic diagnostics (``critic_ev_greedy``,
+``signal_corr_greedy``: :mod:`coagentnet.rules.critic_metrics`) averaged over training and over
+seeds. Usage::
 
     python scripts/ladder.py results/ladder_digits-quick.sqlite --figure docs/results/x.png
 """
@@ -30,7 +33,9 @@ def updates_per_epoch(dataset: str, batch: int) -> int:
     return len(load_dataset(dataset).y_train) // batch
 
 
-def ladder(path: str):
+def ladder(path: str, with_runs: bool = False):
+    """The ladder table (and the data set's name; with ``with_runs`` also the frames and the
+    selected runs, labelled by method)."""
     frames = analysis.load(path)
     runs = frames.runs[frames.runs["status"] == "done"]
     frames = analysis.Frames(runs, frames.metrics)
@@ -44,7 +49,38 @@ def ladder(path: str):
     table["updates"] = table["epochs"].astype(int) * updates_per_epoch(ds, batch)
     others = [m for m in method if m != "epochs"]
     table["method"] = [method_label({k: r[k] for k in others}) for r in table.to_dict("records")]
-    return table.sort_values(["method", "updates"], kind="stable"), ds
+    table = table.sort_values(["method", "updates"], kind="stable")
+    if with_runs:
+        labels = dict(zip(table["label"], table["method"], strict=True))
+        return table, ds, frames, sel.runs.assign(method=sel.runs["label"].map(labels))
+    return table, ds
+
+
+CRITIC_METRICS = ("critic_ev_greedy", "signal_corr_greedy")
+
+
+def critic_table(frames, selected) -> str:
+    """Per method (critic rules only) and hidden layer: each of :data:`CRITIC_METRICS` averaged
+    over the run's evaluations (the training split) and then over seeds, as Markdown."""
+    m = frames.metrics[frames.metrics["metric"].isin(CRITIC_METRICS)]
+    m = m[m["run"].isin(selected["run"])].merge(selected[["run", "method"]], on="run")
+    if m.empty:
+        return "(no critic diagnostics: no critic rule among the selected runs)"
+    per_run = m.groupby(["method", "metric", "layer", "run"])["value"].mean()
+    mean = per_run.groupby(["method", "metric", "layer"]).mean().unstack("layer")
+    layers = list(mean.columns)
+    head = " / ".join(f"layer {int(t)}" for t in layers)
+    lines = [
+        f"| method | EV of Q_t for the exact greedy return ({head}) "
+        f"| corr(actor signal, exact greedy return) ({head}) |",
+        "|---|---|---|",
+    ]
+    for method in mean.index.get_level_values("method").unique():
+        cells = [
+            " / ".join(f"{v:.2f}" for v in mean.loc[(method, name)]) for name in CRITIC_METRICS
+        ]
+        lines.append(f"| {method} | {cells[0]} | {cells[1]} |")
+    return "\n".join(lines)
 
 
 def markdown(table) -> str:
@@ -99,9 +135,13 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("store")
     p.add_argument("--figure", help="PNG (and SVG) path of the ladder figure")
+    p.add_argument("--critics", action="store_true", help="also the critic diagnostics table")
     a = p.parse_args(argv)
-    table, ds = ladder(a.store)
+    table, ds, frames, selected = ladder(a.store, with_runs=True)
     print(markdown(table))
+    if a.critics:
+        print()
+        print(critic_table(frames, selected))
     if a.figure:
         figure(table, ds, a.figure)
     return 0
