@@ -182,8 +182,9 @@ def run(args: argparse.Namespace) -> int:
     # One pipeline: the runs go through the sweep driver into a results store, the one given
     # (kept, resumable) or a temporary one; TensorBoard and saved parameters ride along.
     with _store_path(getattr(args, "store", None)) as (path, kept):
-        from coagentnet.commands.train_store import train_into_store
+        from coagentnet.commands.train_store import plan_runs, train_into_store
 
+        runs = plan_runs(configs, seeds)  # ids computed once: the store and saved files share them
         params_dir = None if not save_dir else path.parent / f"{path.name}.train-params"
         results, failed = train_into_store(
             configs,
@@ -193,9 +194,10 @@ def run(args: argparse.Namespace) -> int:
             label_fields=tuple(varying),
             params_dir=params_dir,
             announce=kept,
+            runs=runs,
         )
         if save_dir:
-            _save_params(params_dir, save_dir, configs, seeds, varying)
+            _save_params(params_dir, save_dir, runs, varying)
     compiled = sum(r.compile_time_s for rs in results.values() for r in rs)
     mark("training", compile_s=compiled)
     print_results(args, results, varying)
@@ -214,23 +216,20 @@ def _store_path(store: str | None):
         yield Path(folder) / "train.sqlite", False
 
 
-def _save_params(params_dir: Path, folder: str, configs, seeds, varying: list[str]) -> None:
-    """Move each run's saved parameters to ``folder/<label>-seed<seed>.npz``."""
+def _save_params(params_dir: Path, folder: str, runs, varying: list[str]) -> None:
+    """Move each run's saved parameters (``<run id>.npz``) to ``folder/<label>-seed<seed>.npz``."""
     import re
     import shutil
 
-    from coagentnet.sweeps.plan import make_run
-
     Path(folder).mkdir(parents=True, exist_ok=True)
     missing = 0
-    for cfg in configs:
-        name = re.sub(r"[^\w.=-]+", "_", run_label(cfg, varying))
-        for seed in seeds:
-            saved = params_dir / f"{make_run(cfg, seed).id}.npz"
-            if saved.is_file():
-                shutil.move(saved, Path(folder) / f"{name}-seed{seed}.npz")
-            else:
-                missing += 1
+    for run in runs:
+        name = re.sub(r"[^\w.=-]+", "_", run_label(run.config, varying))
+        saved = params_dir / f"{run.id}.npz"
+        if saved.is_file():
+            shutil.move(saved, Path(folder) / f"{name}-seed{run.seed}.npz")
+        else:
+            missing += 1
     if missing:  # complete in the store before this command: nothing was trained to save
         logging.getLogger("coagentnet.train").warning(
             "warning: --save-params: %d runs were already complete in the store and have no "

@@ -30,20 +30,21 @@ def train_into_store(
     label_fields: tuple[str, ...] = (),
     params_dir: Path | None = None,
     announce: bool = True,
+    runs: tuple | None = None,
 ) -> tuple[dict[Config, list[RunResult]], int]:
     """Run the (config, seed) runs missing from the store at ``path`` (created if need be);
     return every run's result read back from the store, by config and in seed order, and the
     failed count. ``tensorboard``: log the evaluations there, labelled by ``label_fields``;
     ``params_dir``: save each trained run's final parameters there as ``<run id>.npz``;
-    ``announce``: log the plan (which names ``path``)."""
+    ``announce``: log the plan (which names ``path``); ``runs``: the planned runs of
+    ``configs`` x ``seeds`` (:func:`plan_runs`) where the caller has them already."""
     from coagentnet.commands.common import Progress, UsageError, open_store
     from coagentnet.sweeps import backends
     from coagentnet.sweeps.driver import run_missing
-    from coagentnet.sweeps.plan import make_run
     from coagentnet.sweeps.sweepfile import Sweep
     from coagentnet.training.checkpoint import CheckpointPolicy, check_writable, checkpoint_dir
 
-    runs = tuple(make_run(cfg, seed) for cfg in configs for seed in seeds)
+    runs = plan_runs(configs, seeds) if runs is None else runs
     sweep = Sweep(name=path.stem, runs=runs)
     try:  # an interrupted train --store resumes from its populations' checkpoints
         check_writable(checkpoint_dir(path))
@@ -99,6 +100,14 @@ def train_into_store(
             )
         )
     return {c: sorted(r, key=lambda x: x.seed) for c, r in results.items() if r}, summary.failed
+
+
+def plan_runs(configs: list[Config], seeds: list[int]) -> tuple:
+    """The runs (:class:`coagentnet.sweeps.plan.Run`: id, config, seed) of every config with
+    every seed, config-major."""
+    from coagentnet.sweeps.plan import make_run
+
+    return tuple(make_run(cfg, seed) for cfg in configs for seed in seeds)
 
 
 def _command() -> str:
