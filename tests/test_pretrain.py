@@ -11,6 +11,7 @@ from coagentnet.config import Config, ConfigError
 from coagentnet.data import load_dataset
 from coagentnet.model.baselines import EmaState
 from coagentnet.sweeps.sweepfile import parse
+from coagentnet.training import phases as phasing
 from coagentnet.training import pretrain, run
 from coagentnet.training.loop import train_population
 from coagentnet.training.members import MemberState
@@ -36,7 +37,7 @@ SEEDS = [0, 1, 2, 3, 4]
 @pytest.fixture(scope="module")
 def phases():
     configs = [GAUSSIAN] * len(SEEDS)
-    first, second = pretrain.run_phases(configs, SEEDS)
+    first, second = phasing.run_phases(pretrain.phases(configs), SEEDS)
     return configs, first, second
 
 
@@ -95,7 +96,7 @@ def test_copy_weights_and_seed_the_ema_baseline():
 def test_one_record_with_steps_continuing(phases):
     configs, first, second = phases
     for cfg, a, b in zip(configs, first, second, strict=True):
-        run = pretrain.merge(cfg, a, b)
+        run = phasing.merge(cfg, (a, b), ("pretrain", ""))
         assert run.config == cfg and run.updates == a.updates + b.updates
         keys = [(s, split, name, layer) for s, split, name, layer, _ in run.metrics]
         assert len(keys) == len(set(keys))  # unique, as the store requires
@@ -152,7 +153,10 @@ def test_pretraining_options_in_sweep_files():
 #: RMSprop at the full lr instead of the switch it drifts down to 0.905 +/- 0.010.
 def test_pretrained_coagent_network_learns_digits(phases):
     configs, first, second = phases
-    runs = [pretrain.merge(c, a, b) for c, a, b in zip(configs, first, second, strict=True)]
+    runs = [
+        phasing.merge(c, (a, b), ("pretrain", ""))
+        for c, a, b in zip(configs, first, second, strict=True)
+    ]
     accuracy = np.array([r.final["test/accuracy"] for r in runs])
     assert not any(r.diverged for r in runs)
     assert accuracy.mean() > 0.85, accuracy
@@ -160,11 +164,22 @@ def test_pretrained_coagent_network_learns_digits(phases):
     assert all(r.updates == 8 * per_epoch for r in runs)
 
 
-def test_run_population_chooses_pretraining(monkeypatch):
-    calls = []
-    monkeypatch.setattr(run, "pretrain_population", lambda c, s, **kw: calls.append(c) or [])
-    assert run_population([GAUSSIAN], [0]) == []
-    assert calls == [[GAUSSIAN]]
+def test_run_population_plans_pretraining_as_two_phases(monkeypatch):
+    plans = []
+
+    def planned(plan, seeds, **kwargs):
+        plans.append(plan)
+        raise StopIteration  # the plan is all this test looks at
+
+    monkeypatch.setattr(run, "run_phases", planned)
+    for cfg in (GAUSSIAN, GAUSSIAN.replace(pretrain_epochs=0)):
+        with pytest.raises(StopIteration):
+            run_population([cfg], [0])
+    two, one = plans
+    assert [p.name for p in two] == ["pretrain", ""] and two[1].start is not None
+    assert two[0].configs == [pretrain.backprop_config(GAUSSIAN)]
+    assert two[1].configs == [pretrain.finetune_config(GAUSSIAN)]
+    assert len(one) == 1 and one[0].start is None
 
 
 def test_the_loop_refuses_pretraining_configs():

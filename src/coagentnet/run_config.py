@@ -238,21 +238,17 @@ def validate(cfg: Config) -> None:
     problem = input_range_problem(cfg.dataset, cfg.input_range)
     if problem:
         raise ConfigError(problem)
-    _positive("layers", cfg.layers, strict=False)
-    for name in ("units", "batch_size", "epochs", "critic_width", "critic_depth"):
+    for name in ("layers", "clip_norm", "warm_start_epochs"):
+        _positive(name, getattr(cfg, name), strict=False)
+    for name in ("units", "batch_size", "epochs", "critic_width", "critic_depth", "lr"):
         _positive(name, getattr(cfg, name))
-    for name in ("lr", "unit_std", "critic_ratio"):
+    for name in ("unit_std", "critic_ratio", "num_means", "batches_per_mean", "num_evals"):
         _positive(name, getattr(cfg, name))
-    _positive("clip_norm", cfg.clip_norm, strict=False)
-    _positive("warm_start_epochs", cfg.warm_start_epochs, strict=False)
-    if not 0.0 <= cfg.critic_target <= 1.0:
-        raise ConfigError(f"critic_target: must be in [0, 1], got {cfg.critic_target!r}")
     if not 0.0 <= cfg.ema_decay < 1.0:
         raise ConfigError(f"ema_decay: must be in [0, 1), got {cfg.ema_decay!r}")
-    for name in ("num_means", "batches_per_mean", "num_evals"):
-        _positive(name, getattr(cfg, name))
-    if not 0.0 <= cfg.difficulty <= 1.0:
-        raise ConfigError(f"difficulty: must be in [0, 1], got {cfg.difficulty!r}")
+    for name in ("difficulty", "critic_target"):  # fractions
+        if not 0.0 <= getattr(cfg, name) <= 1.0:
+            raise ConfigError(f"{name}: must be in [0, 1], got {getattr(cfg, name)!r}")
     if cfg.is_stream:
         if cfg.epochs != 1:
             raise ConfigError(

@@ -58,7 +58,7 @@ def run(args) -> int:
     from coagentnet.rules.registry import make_rule
     from coagentnet.training.batches import training_data
     from coagentnet.training.data_cache import config_data
-    from coagentnet.training.loop import train_population
+    from coagentnet.training.loop import train_phase
     from coagentnet.training.members import member_keys
 
     if args.samples < 2:
@@ -86,9 +86,8 @@ def run(args) -> int:
     rule = make_rule(cfg, prepared.problem)
     updates = 0
     if args.trained:
-        end = {}
-        result = train_population([cfg], [args.seed], data=data, on_end=lambda s: end.update(s=s))
-        params, state = jax.tree.map(lambda a: a[0], (end["s"].params, end["s"].rule_state))
+        result, end = train_phase([cfg], [args.seed], data=data)
+        params, state = jax.tree.map(lambda a: a[0], (end.params, end.rule_state))
         updates = result[0].updates
     else:
         params, state = rule.init(member_keys(args.seed).init)

@@ -81,24 +81,47 @@ def train_population(
     *,
     progress: Callable[[int], None] | None = None,
     data=None,
-    on_init: Callable[[MemberState], MemberState] | None = None,
-    on_end: Callable[[MemberState], None] | None = None,
     keep_params: bool = False,
     checkpoint: Checkpointer | None = None,
     on_evaluation: Callable[[int, list[dict[str, float]]], None] | None = None,
 ) -> list[RunResult]:
     """Train P = len(configs) networks as one population; member i uses configs[i], seeds[i].
+    The results of :func:`train_phase` from a fresh start (its contract)."""
+    return train_phase(
+        configs,
+        seeds,
+        progress=progress,
+        data=data,
+        keep_params=keep_params,
+        checkpoint=checkpoint,
+        on_evaluation=on_evaluation,
+    )[0]
+
+
+def train_phase(
+    configs: Sequence[Config],
+    seeds: Sequence[int],
+    *,
+    start: Callable[[MemberState], MemberState] | None = None,
+    progress: Callable[[int], None] | None = None,
+    data=None,
+    keep_params: bool = False,
+    checkpoint: Checkpointer | None = None,
+    on_evaluation: Callable[[int, list[dict[str, float]]], None] | None = None,
+) -> tuple[list[RunResult], MemberState]:
+    """Train P = len(configs) networks as one population; member i uses configs[i], seeds[i].
+    Returns the members' results and the final population state (leading member axis).
 
     All configs must share :meth:`Config.static_key`; they may differ in the scalar
     hyperparameters ``POPULATION_SCALARS``. Member i's numbers equal those of a solo run with
     the same config and seed, bitwise. ``progress(updates)`` is called after each epoch with the
     number of per-network updates just done. ``data`` overrides loading ``configs[0].dataset``.
 
-    ``on_init(state) -> state`` may replace the freshly initialised population state (a
-    :class:`MemberState` with a leading member axis) before the first evaluation, and
-    ``on_end(state)`` receives the final one: :mod:`coagentnet.training.pretrain` chains two
-    phases with them. Pretraining wraps this loop; configs with ``pretrain_epochs > 0`` go through
-    :func:`coagentnet.training.run.run_population`, which chooses. ``keep_params`` puts each
+    ``start(state) -> state`` gives the phase's initial population state (a
+    :class:`MemberState` with a leading member axis) from the freshly initialised one, before
+    the first evaluation: a later phase of a run starts from an earlier one's end
+    (:mod:`coagentnet.training.phases`). Configs with ``pretrain_epochs > 0`` are two phases,
+    which :func:`coagentnet.training.run.run_population` plans. ``keep_params`` puts each
     member's final parameters in its result (NumPy arrays). With a ``checkpoint``, the
     population resumes from its last checkpoint if there is a valid one, and saves one at chunk
     boundaries (:mod:`coagentnet.training.checkpoint`); the results are bitwise those of a run
@@ -114,7 +137,7 @@ def train_population(
     check_population(configs, seeds)
     cfg = configs[0]
     if cfg.pretrain_epochs > 0:
-        raise ConfigError("pretrain_epochs: train with training.run.run_population, not the loop")
+        raise ConfigError("pretrain_epochs: train with training.run.run_population (two phases)")
     if data is None and not cfg.is_stream:
         data = config_data(cfg)
     trainer = _trainer(_static_config(cfg), data, rule_entry(cfg.rule))
@@ -152,10 +175,10 @@ def train_population(
         if on_evaluation is not None:
             on_evaluation(step, seen)
 
-    start = time.perf_counter()
+    started = time.perf_counter()
     state = layout.place(programs.init(keys, hyper))
-    if on_init is not None:
-        state = layout.place(on_init(layout.unpad(state)))
+    if start is not None:
+        state = layout.place(start(layout.unpad(state)))
     compile_time = 0.0
     steps = trainer.source.steps_per_chunk
     first_chunk = 0
@@ -186,12 +209,10 @@ def train_population(
             checkpoint.save(Snapshot(chunk + 1, leaves, rows, final, list(stopped), compile_time))
         if progress is not None:
             progress(steps)
-    wall = time.perf_counter() - start
-    if on_end is not None:
-        on_end(layout.unpad(state))
+    wall = time.perf_counter() - started
     diverged = np.asarray(state.diverged)
     params = jax.device_get(state.params) if keep_params else None
-    return [
+    results = [
         RunResult(
             config=configs[i],
             seed=int(seeds[i]),
@@ -208,3 +229,4 @@ def train_population(
         )
         for i in range(P)
     ]
+    return results, layout.unpad(state)

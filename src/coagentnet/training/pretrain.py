@@ -14,15 +14,14 @@ baseline, the running average seeded with backprop's reward (minus its mean trai
 the last pretraining epoch) instead of the coagent phase's first batch. Critics, learned
 baselines and the optimiser state start fresh.
 
-The run's record is one :class:`RunResult`: phase 1's metrics, then phase 2's with steps
-continuing from phase 1's last update (phase 2's initial evaluation, at the same step as
-phase 1's last one, is left out so that every (step, split, metric) stays unique). ``final``
-holds phase 2's last values and phase 1's as ``pretrain/<split>/<metric>``.
+The two are phases of one run (:mod:`coagentnet.training.phases`): its record continues phase
+1's steps into phase 2's, and ``final`` holds phase 2's last values and phase 1's as
+``pretrain/<split>/<metric>``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import jax
 import jax.numpy as jnp
@@ -30,9 +29,8 @@ import numpy as np
 
 from coagentnet.config import Config, ConfigError
 from coagentnet.model.baselines import EmaState
-from coagentnet.training.loop import train_population
 from coagentnet.training.members import MemberState
-from coagentnet.training.results import RunResult
+from coagentnet.training.phases import Phase
 
 #: Fields the backprop phase shares with the run (data, architecture, optimisation).
 CARRIED = (
@@ -88,91 +86,17 @@ def copy_weights(
     return out
 
 
-def run_phases(
-    configs: Sequence[Config],
-    seeds: Sequence[int],
-    *,
-    progress: Callable[[int], None] | None = None,
-    data=None,
-    keep_params: bool = False,
-    checkpoint=None,
-    on_evaluation: Callable | None = None,
-) -> tuple[list[RunResult], list[RunResult]]:
-    """Train both phases; return their results separately (phase 1, phase 2)."""
-    ended: dict = {}
-    first = train_population(
-        [backprop_config(c) for c in configs],
-        seeds,
-        progress=progress,
-        data=data,
-        on_end=lambda state: ended.setdefault("state", state),
-        checkpoint=None if checkpoint is None else checkpoint.phase("pretrain"),
-        on_evaluation=on_evaluation,
+def phases(configs: Sequence[Config]) -> tuple[Phase, Phase]:
+    """The two phases of a pretrained population (:func:`coagentnet.training.phases.run_phases`
+    trains them): backprop named ``pretrain``, then the rule from its weights."""
+
+    def from_pretrained(fresh: MemberState, trained: MemberState, first: list) -> MemberState:
+        ema_seed = None
+        if configs[0].baseline == "ema":  # the authors seeded it with backprop's loss
+            ema_seed = np.array([-r.final.get("training/loss", np.nan) for r in first])
+        return copy_weights(fresh, trained, ema_seed)
+
+    return (
+        Phase([backprop_config(c) for c in configs], name="pretrain"),
+        Phase([finetune_config(c) for c in configs], start=from_pretrained),
     )
-    ema_seed = None
-    if configs[0].baseline == "ema":  # the authors seeded it with backprop's loss
-        ema_seed = np.array([-r.final.get("training/loss", np.nan) for r in first])
-    second = train_population(
-        [finetune_config(c) for c in configs],
-        seeds,
-        progress=progress,
-        data=data,
-        on_init=lambda state: copy_weights(state, ended["state"], ema_seed),
-        keep_params=keep_params,
-        checkpoint=checkpoint,
-        on_evaluation=None if on_evaluation is None else _after(first[0].updates, on_evaluation),
-    )
-    return first, second
-
-
-def _after(offset: int, on_evaluation: Callable) -> Callable:
-    """The fine-tuning phase's evaluations as :func:`merge` numbers them: steps continue from
-    the pretraining phase's last, whose final evaluation is its step 0 (not repeated)."""
-
-    def shifted(step: int, members: list) -> None:
-        if step > 0:
-            on_evaluation(step + offset, members)
-
-    return shifted
-
-
-def merge(cfg: Config, first: RunResult, second: RunResult) -> RunResult:
-    """One run's record of both phases (see the module docstring)."""
-    offset = first.updates
-    later = [(step + offset, *rest) for step, *rest in second.metrics if step > 0]
-    final = {**{f"pretrain/{k}": v for k, v in first.final.items()}, **second.final}
-    return RunResult(
-        config=cfg,
-        seed=first.seed,
-        diverged=first.diverged or second.diverged,
-        metrics=first.metrics + later,
-        final=final,
-        updates=offset + second.updates,
-        wall_time_s=first.wall_time_s + second.wall_time_s,
-        compile_time_s=first.compile_time_s + second.compile_time_s,
-        params=second.params,
-    )
-
-
-def pretrain_population(
-    configs: Sequence[Config],
-    seeds: Sequence[int],
-    *,
-    progress: Callable[[int], None] | None = None,
-    data=None,
-    keep_params: bool = False,
-    checkpoint=None,
-    on_evaluation: Callable | None = None,
-) -> list[RunResult]:
-    """Train a population with backprop pretraining; the same contract as ``train_population``
-    (:func:`coagentnet.training.run.run_population` chooses this when ``pretrain_epochs > 0``)."""
-    first, second = run_phases(
-        configs,
-        seeds,
-        progress=progress,
-        data=data,
-        keep_params=keep_params,
-        checkpoint=checkpoint,
-        on_evaluation=on_evaluation,
-    )
-    return [merge(c, a, b) for c, a, b in zip(configs, first, second, strict=True)]

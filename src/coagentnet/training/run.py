@@ -1,9 +1,8 @@
-"""The entry point of training: a population is trained plainly, or with backprop pretraining
-wrapped around the same loop when its configs ask for it (``pretrain_epochs > 0``).
+"""The entry point of training: a population's run is planned as phases (one, or backprop
+pretraining then the rule when its configs ask for it, ``pretrain_epochs > 0``) and trained by
+the one loop, phase after phase (:mod:`coagentnet.training.phases`).
 
-Sweeps, the ``train`` verb and the studies call :func:`run_population`; the loop
-(:mod:`coagentnet.training.loop`) and pretraining (:mod:`coagentnet.training.pretrain`) do not
-know about each other beyond pretraining calling the loop.
+Sweeps, the ``train`` verb and the studies call :func:`run_population`.
 """
 
 from __future__ import annotations
@@ -14,10 +13,11 @@ import numpy as np
 
 from coagentnet.config import Config
 from coagentnet.errors import ConfigError
+from coagentnet.training import pretrain
 from coagentnet.training.checkpoint import Checkpointer
 from coagentnet.training.compile_cache import enable_compile_cache
-from coagentnet.training.loop import check_population, train_population
-from coagentnet.training.pretrain import pretrain_population
+from coagentnet.training.loop import check_population
+from coagentnet.training.phases import Phase, merge, run_phases
 from coagentnet.training.results import RunResult
 from coagentnet.validate import MAX_SEED
 
@@ -48,9 +48,9 @@ def run_population(
             raise ConfigError(f"seed: must be in [0, {MAX_SEED}], got {int(seed)} (member {i})")
     check_population(configs, seeds)
     enable_compile_cache()
-    run = pretrain_population if configs[0].pretrain_epochs > 0 else train_population
-    return run(
-        configs,
+    plan = pretrain.phases(configs) if configs[0].pretrain_epochs > 0 else (Phase(configs),)
+    results = run_phases(
+        plan,
         seeds,
         progress=progress,
         data=data,
@@ -58,6 +58,10 @@ def run_population(
         checkpoint=checkpoint,
         on_evaluation=on_evaluation,
     )
+    if len(plan) == 1:
+        return results[0]
+    names = [phase.name for phase in plan]
+    return [merge(c, member, names) for c, *member in zip(configs, *results, strict=True)]
 
 
 def train(cfg: Config, seed: int = 0, **kwargs) -> RunResult:
