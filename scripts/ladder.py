@@ -131,11 +131,45 @@ def figure(table, dataset: str, out: str) -> None:
     plots.save(fig, out.removesuffix(".png"))
 
 
+def curves_figure(table, frames, selected, dataset: str, out: str) -> None:
+    """Test accuracy over updates (log x) of each method at its selected lr, mean with a band
+    of one standard error over seeds; one panel per depth when the store has several."""
+    from coagentnet.analysis import plots
+    from coagentnet.analysis.curves import band
+    from coagentnet.analysis.plots import family
+
+    depths = sorted(set(selected["layers"]))
+    # One colour and marker per method across the panels (its depth is the panel's).
+    base = {m: family(m) for m in selected["method"]}
+    index = plots.style_index(sorted(set(base.values())))
+    fig, axes = plots.new_figure(len(depths), width=5.5, height=4.2, sharey=True)
+    for ax, depth in zip(axes, depths, strict=True):
+        runs = selected[selected["layers"] == depth]
+        bands = {
+            base[m]: band(frames, g["run"], "test", "accuracy")
+            for m, g in runs.groupby("method", sort=True)
+        }
+        bands = {m: b[b["step"] > 0] for m, b in bands.items()}  # log x: from the first update
+        plots.learning_curves(
+            ax,
+            bands,
+            xlabel="updates (batch 32)",
+            ylabel="greedy test accuracy",
+            title=f"{dataset}, {depth} x 64, each method at its selected lr",
+            styles=index,
+        )
+        ax.set_xscale("log")
+        plots.reference_line(ax, 0.1, "chance (0.1)")
+        ax.legend(fontsize=7)
+    plots.save(fig, out.removesuffix(".png"))
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("store")
     p.add_argument("--figure", help="PNG (and SVG) path of the ladder figure")
     p.add_argument("--critics", action="store_true", help="also the critic diagnostics table")
+    p.add_argument("--curves", help="PNG (and SVG) path of the learning curves at selected lrs")
     a = p.parse_args(argv)
     table, ds, frames, selected = ladder(a.store, with_runs=True)
     print(markdown(table))
@@ -144,6 +178,8 @@ def main(argv=None) -> int:
         print(critic_table(frames, selected))
     if a.figure:
         figure(table, ds, a.figure)
+    if a.curves:
+        curves_figure(table, frames, selected, ds, a.curves)
     return 0
 
 
