@@ -5,12 +5,12 @@ import gzip
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from coagentnet.cli import main
+from coagentnet.sweeps import sweepfile
 
 TESTS = str(Path(__file__).parent)
 FAKE = "sweep_fakes:train_population"
@@ -89,10 +89,15 @@ def test_train_refuses_bad_values(here, capsys, extra, needle):
     refused(capsys, ["train", *TINY, *extra], needle, here)
 
 
-def test_train_refuses_units_fast(here, capsys):
-    start = time.perf_counter()
+def test_train_refuses_units_by_the_estimate(here, capsys, monkeypatch):
+    # Refused by the size estimate: no network is ever initialised (nothing allocated).
+    import coagentnet.model.network as network
+
+    def allocating(*args, **kwargs):
+        raise AssertionError("a network was initialised before the refusal")
+
+    monkeypatch.setattr(network, "init_network", allocating)
     refused(capsys, ["train", *TINY, "--units", "1000000000"], "units/layers", here)
-    assert time.perf_counter() - start < 30  # refused by the estimate, not after allocating
 
 
 def test_data_dir_never_falls_back(here, capsys):
@@ -146,12 +151,15 @@ SWEEP_BAD = {
 
 @pytest.mark.parametrize("case", sorted(SWEEP_BAD))
 @pytest.mark.parametrize("dry", [False, True])
-def test_sweep_refuses_before_the_store(here, capsys, case, dry):
+def test_sweep_refuses_before_the_store(here, capsys, monkeypatch, case, dry):
     text, needle = SWEEP_BAD[case]
     path = sweep_file(here, "base: {units: 4, epochs: 1}\n" + text if "base:" not in text else text)
-    start = time.perf_counter()
+    planned = []
+    real = sweepfile.make_run
+    monkeypatch.setattr(sweepfile, "make_run", lambda c, s: planned.append(s) or real(c, s))
     refused(capsys, ["sweep", path, *(["--dry-run"] if dry else [])], needle, here)
-    assert time.perf_counter() - start < 20  # counted, not expanded
+    # Counted, not expanded: a refused grid has at most its base run planned.
+    assert len(planned) <= 1, len(planned)
     assert not (here / "results").exists()
 
 
@@ -209,11 +217,10 @@ def test_sweep_refuses_bad_flags(here, capsys, flags, needle):
     refused(capsys, ["sweep", path, *flags], needle, here)
 
 
-def test_dry_run_of_the_largest_allowed_grid_is_fast(here, capsys):
+def test_dry_run_of_the_largest_allowed_grid(here, capsys):
+    # Its speed is the benchmark harness's to measure, not a test's.
     path = sweep_file(here, "grid:\n  lr: {pow2: [-1000, -1]}\nseeds: 10\n")
-    start = time.perf_counter()
     assert main(["sweep", path, "--dry-run"]) == 0
-    assert time.perf_counter() - start < 60
     assert "10000 runs" in capsys.readouterr().out
     assert not (here / "results").exists()
 
