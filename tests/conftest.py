@@ -18,16 +18,27 @@ PROBLEMS = {
     "wide": Problem(in_dim=5, out_dim=3, task="classification"),
 }
 
-#: Rules of the catalogue: (rule, Config fields) pairs small enough for a CPU test in seconds.
-TINY_RULES = {
-    "backprop": dict(rule="backprop"),
-    "straight_through": dict(rule="straight_through"),
-    "reinforce": dict(rule="reinforce", baseline="ema"),
-    "actor_critic": dict(rule="actor_critic", layers=2),
-    "off_policy": dict(rule="off_policy", layers=2),
-    "mc_critic": dict(rule="mc_critic", layers=2),
-    "value_based": dict(rule="value_based", unit_type="bernoulli2"),
+#: Config fields a rule of the catalogue needs beyond ``rule`` to be tiny and valid (critic
+#: rules want a layer to bootstrap from; some rules want other units or a baseline).
+RULE_NEEDS = {
+    "reinforce": dict(baseline="ema"),
+    "actor_critic": dict(layers=2),
+    "off_policy": dict(layers=2),
+    "mc_critic": dict(layers=2),
+    "value_based": dict(unit_type="bernoulli2"),
 }
+
+
+def tiny_rules() -> dict[str, dict]:
+    """Every registered rule with the Config fields of a tiny network of it: a rule is in the
+    catalogue by being registered (its needs, if any, in :data:`RULE_NEEDS`)."""
+    from coagentnet.rules.registry import rule_names
+
+    return {name: dict(rule=name, **RULE_NEEDS.get(name, {})) for name in rule_names()}
+
+
+#: Rules of the catalogue: name -> Config fields, small enough for a CPU test in seconds.
+TINY_RULES = tiny_rules()
 
 
 @contextlib.contextmanager

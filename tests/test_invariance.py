@@ -18,6 +18,7 @@ import pytest
 from coagentnet.config import Config
 from coagentnet.training.devices import MEMBER_TILE_ENV, member_tile
 from coagentnet.training.run import run_population, train
+from conftest import TINY_RULES
 
 DIGITS = dict(dataset="digits", layers=2, units=8, epochs=2, batch_size=64, lr=2.0**-6)
 STREAM = dict(
@@ -36,7 +37,9 @@ STREAM = dict(
 )
 TABULAR = dict(dataset="boston", normalize=True, epochs=3, batch_size=32, units=8, lr=2.0**-7)
 
-FAMILIES = {
+#: Every registered rule on tiny digits (the catalogue of conftest.py: a rule is checked here by
+#: being registered), then variants of units, baselines, options and data sets.
+FAMILIES = {name: dict(DIGITS, **fields) for name, fields in TINY_RULES.items()} | {
     "reinforce": dict(DIGITS, rule="reinforce"),
     "reinforce+ema": dict(DIGITS, rule="reinforce", baseline="ema"),
     "reinforce+state": dict(DIGITS, rule="reinforce", baseline="state"),
