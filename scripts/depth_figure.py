@@ -29,7 +29,7 @@ def main(argv=None) -> int:
     a = p.parse_args(argv)
     parts = []
     for store in a.stores:
-        table, ds = ladder(store)
+        table, ds, *_ = ladder(store)
         parts.append(table)
     table = pd.concat(parts, ignore_index=True)
     table = table[table["updates"] == a.updates]

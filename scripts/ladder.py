@@ -33,9 +33,9 @@ def updates_per_epoch(dataset: str, batch: int) -> int:
     return len(load_dataset(dataset).y_train) // batch
 
 
-def ladder(path: str, with_runs: bool = False):
-    """The ladder table (and the data set's name; with ``with_runs`` also the frames and the
-    selected runs, labelled by method)."""
+def ladder(path: str):
+    """The ladder table, the data set's name, the store's frames and the selected runs
+    (labelled by ``method``)."""
     frames = analysis.load(path)
     runs = frames.runs[frames.runs["status"] == "done"]
     frames = analysis.Frames(runs, frames.metrics)
@@ -50,10 +50,8 @@ def ladder(path: str, with_runs: bool = False):
     others = [m for m in method if m != "epochs"]
     table["method"] = [method_label({k: r[k] for k in others}) for r in table.to_dict("records")]
     table = table.sort_values(["method", "updates"], kind="stable")
-    if with_runs:
-        labels = dict(zip(table["label"], table["method"], strict=True))
-        return table, ds, frames, sel.runs.assign(method=sel.runs["label"].map(labels))
-    return table, ds
+    labels = dict(zip(table["label"], table["method"], strict=True))
+    return table, ds, frames, sel.runs.assign(method=sel.runs["label"].map(labels))
 
 
 CRITIC_METRICS = ("critic_ev_greedy", "signal_corr_greedy")
@@ -171,7 +169,7 @@ def main(argv=None) -> int:
     p.add_argument("--critics", action="store_true", help="also the critic diagnostics table")
     p.add_argument("--curves", help="PNG (and SVG) path of the learning curves at selected lrs")
     a = p.parse_args(argv)
-    table, ds, frames, selected = ladder(a.store, with_runs=True)
+    table, ds, frames, selected = ladder(a.store)
     print(markdown(table))
     if a.critics:
         print()

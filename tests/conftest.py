@@ -10,6 +10,7 @@ import pytest
 
 from coagentnet.data import load_dataset
 from coagentnet.rules.base import Problem
+from coagentnet.rules.registry import rule_names
 
 #: Tiny problems the estimator and rule tests use, by name.
 PROBLEMS = {
@@ -29,16 +30,9 @@ RULE_NEEDS = {
 }
 
 
-def tiny_rules() -> dict[str, dict]:
-    """Every registered rule with the Config fields of a tiny network of it: a rule is in the
-    catalogue by being registered (its needs, if any, in :data:`RULE_NEEDS`)."""
-    from coagentnet.rules.registry import rule_names
-
-    return {name: dict(rule=name, **RULE_NEEDS.get(name, {})) for name in rule_names()}
-
-
-#: Rules of the catalogue: name -> Config fields, small enough for a CPU test in seconds.
-TINY_RULES = tiny_rules()
+#: Rules of the catalogue: every registered rule (a rule is in the catalogue by being
+#: registered; its needs, if any, in RULE_NEEDS) -> Config fields of a tiny network of it.
+TINY_RULES = {name: dict(rule=name, **RULE_NEEDS.get(name, {})) for name in rule_names()}
 
 
 @contextlib.contextmanager

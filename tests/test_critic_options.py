@@ -36,19 +36,31 @@ def test_input_norm_standardises_each_example_before_the_critic():
     assert not np.allclose(q, critics.q_value(critic, s + 2.0, a + 2.0))
 
 
-def _grads(**fields):
-    x, y = tiny_batch()
+def _off_policy(**fields):
+    """(rule, params, state) of a tiny 3-layer off_policy network."""
     _, rule, params, state = tiny_rule(layers=3, rule="off_policy", **fields)
+    return rule, params, state
+
+
+def _step(rule, params, state):
+    """One update's gradients and the rule state after it, on the tiny batch."""
+    x, y = tiny_batch()
     grads, (new_state, _) = jax.grad(rule.loss, has_aux=True)(
         params, state, x, y, jax.random.PRNGKey(5), CTX
     )
-    return params, state, grads, new_state
+    return grads, new_state
+
+
+def _shifted_target(params, state):
+    """``state`` with target critics 1.0 above the critics in every weight."""
+    return {**state, "critic_target": jax.tree.map(lambda w: w + 1.0, params["critics"])}
 
 
 def test_target_critics_start_as_the_critics_and_follow_them_by_tau():
-    params, state, grads, new_state = _grads(critic_target=0.1)
+    rule, params, state = _off_policy(critic_target=0.1)
+    grads, new_state = _step(rule, params, state)
     # Step 0: the target critics are the critics, so the update is the one without targets.
-    _, _, plain, _ = _grads()
+    plain, _ = _step(*_off_policy())
     for a, b in zip(jax.tree.leaves(grads), jax.tree.leaves(plain), strict=True):
         np.testing.assert_array_equal(a, b)
     # After it the target moves by tau towards the critics as they were at the step's start
@@ -57,12 +69,7 @@ def test_target_critics_start_as_the_critics_and_follow_them_by_tau():
         jax.tree.leaves(new_state["critic_target"]), jax.tree.leaves(params["critics"]), strict=True
     ):
         np.testing.assert_allclose(a, b, rtol=1e-6)
-    x, y = tiny_batch()
-    _, rule, _, _ = tiny_rule(layers=3, rule="off_policy", critic_target=0.1)
-    shifted = jax.tree.map(lambda w: w + 1.0, params["critics"])
-    _, (after, _) = rule.loss(
-        params, {**state, "critic_target": shifted}, x, y, jax.random.PRNGKey(5), CTX
-    )
+    _, after = _step(rule, params, _shifted_target(params, state))
     for a, b in zip(
         jax.tree.leaves(after["critic_target"]), jax.tree.leaves(params["critics"]), strict=True
     ):
@@ -70,13 +77,9 @@ def test_target_critics_start_as_the_critics_and_follow_them_by_tau():
 
 
 def test_target_critics_change_the_bootstrap_targets():
-    params, state, _, _ = _grads(critic_target=0.1)
-    x, y = tiny_batch()
-    _, rule, _, _ = tiny_rule(layers=3, rule="off_policy", critic_target=0.1)
-    shifted = {**state, "critic_target": jax.tree.map(lambda w: w + 1.0, params["critics"])}
-    key = jax.random.PRNGKey(5)
-    g_same = jax.grad(rule.loss, has_aux=True)(params, state, x, y, key, CTX)[0]
-    g_shift = jax.grad(rule.loss, has_aux=True)(params, shifted, x, y, key, CTX)[0]
+    rule, params, state = _off_policy(critic_target=0.1)
+    g_same, _ = _step(rule, params, state)
+    g_shift, _ = _step(rule, params, _shifted_target(params, state))
     assert not np.allclose(g_same["hidden"][0]["w"], g_shift["hidden"][0]["w"])
 
 

@@ -56,6 +56,8 @@ def run_phases(
         start = None
         if phase.start is not None:
             start = _handover(phase.start, state, results[-1] if results else None)
+        # A named phase keeps its own checkpoint; the last one's is the run's.
+        own = checkpoint.phase(phase.name) if checkpoint is not None and phase.name else checkpoint
         out, state = train_phase(
             phase.configs,
             seeds,
@@ -63,11 +65,7 @@ def run_phases(
             progress=progress,
             data=data,
             keep_params=keep_params and last,
-            checkpoint=None
-            if checkpoint is None
-            else checkpoint.phase(phase.name)
-            if phase.name
-            else checkpoint,
+            checkpoint=own,
             on_evaluation=None if on_evaluation is None else _after(offset, on_evaluation),
         )
         results.append(out)

@@ -58,8 +58,6 @@ def run_population(
         checkpoint=checkpoint,
         on_evaluation=on_evaluation,
     )
-    if len(plan) == 1:
-        return results[0]
     names = [phase.name for phase in plan]
     return [merge(c, member, names) for c, *member in zip(configs, *results, strict=True)]
 
