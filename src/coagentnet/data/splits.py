@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from . import split_cache
 from .errors import DataError
 
 __all__ = ["check_split_seed", "split_indices", "standardize"]
@@ -38,14 +39,24 @@ def split_indices(
         rounding), as in sklearn's stratified ``train_test_split``.
 
     Returns:
-      one sorted ``int64`` index array per part.
+      one sorted ``int64`` index array per part. A repeated split is read from a disk memo
+      (:mod:`coagentnet.data.split_cache`) without importing scikit-learn.
     """
-    from sklearn.model_selection import train_test_split
-
     sizes = [int(s) for s in sizes]
     if sum(sizes) != n or any(s <= 0 for s in sizes):
         raise DataError(f"split sizes {sizes} must be positive and sum to {n}")
-    rng = np.random.RandomState(check_split_seed(split_seed))
+    seed = check_split_seed(split_seed)
+    return split_cache.memoised(
+        lambda: _split_with_sklearn(n, sizes, seed, stratify), n, sizes, seed, stratify
+    )
+
+
+def _split_with_sklearn(
+    n: int, sizes: list[int], split_seed: int, stratify: np.ndarray | None
+) -> tuple[np.ndarray, ...]:
+    from sklearn.model_selection import train_test_split
+
+    rng = np.random.RandomState(split_seed)
     rest = np.arange(n)
     parts = []
     # Peel off one part at a time; the last part is what remains.
