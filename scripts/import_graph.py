@@ -2,7 +2,7 @@
 
 Usage (from the repository root)::
 
-    python scripts/import_graph.py [--max-lines 400] [SRC]
+    python scripts/import_graph.py [--max-lines 300] [SRC]
 
 ``SRC`` defaults to ``src``. Every module is parsed with :mod:`ast`, and every ``import`` /
 ``from ... import`` counts, at any depth: inside functions too, because a function-level import
@@ -129,7 +129,7 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("src", nargs="?", default="src", help="source root (default: src)")
-    parser.add_argument("--max-lines", type=int, default=400, help="largest allowed module")
+    parser.add_argument("--max-lines", type=int, default=300, help="largest allowed module")
     args = parser.parse_args(argv)
     src = Path(args.src)
     known = module_names(src)

@@ -15,6 +15,7 @@ from coagentnet.cli import build_parser, main
 from coagentnet.commands.options import parse_float
 from coagentnet.commands.train import warn_single_layer_critics
 from coagentnet.config import Config
+from conftest import refused
 
 TINY = ["--units", "4", "--epochs", "1", "--batch-size", "128", "--lr", "2^-6"]
 
@@ -90,9 +91,7 @@ def test_bad_floats_are_refused_in_one_line(text, capsys):
     with pytest.raises(ValueError) as info:
         parse_float(text)
     assert "\n" not in str(info.value) and repr(text.strip()) in str(info.value)
-    assert main(["train", "--lr", text, "--seeds", "1"]) == 2
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and err.startswith("coagentnet train: error: --lr:")
+    refused(capsys, ["train", "--lr", text, "--seeds", "1"], "coagentnet train: error: --lr:")
 
 
 def test_every_float_option_takes_powers_of_two():
@@ -159,8 +158,7 @@ def test_status_and_export_take_a_store_alone(tmp_path, capsys):
     assert "alone: 3 runs: done 1, running 0, pending 2" in capsys.readouterr().out
     assert main(["export", str(path)]) == 0
     assert (tmp_path / "alone.csv").read_text().count("\n") == 2  # header, one metric row
-    assert main(["status", str(tmp_path / "missing.sqlite")]) == 2
-    assert capsys.readouterr().err.count("\n") == 1
+    refused(capsys, ["status", str(tmp_path / "missing.sqlite")], "missing.sqlite")
 
 
 @pytest.mark.parametrize("unbuffered", ["", "1"])  # block-buffered stdout fails at the flush

@@ -2,7 +2,7 @@
 
 import pytest
 
-from coagentnet.config import Config, ConfigError, check_critic_options
+from coagentnet.config import Config, ConfigError, check_rule_options
 
 
 @pytest.mark.parametrize(
@@ -37,10 +37,14 @@ def test_bad_values_name_the_field(fields, field):
     assert message.startswith(f"{field}:") and "\n" not in message
 
 
-def test_critic_options_only_for_critic_rules():
-    with pytest.raises(ConfigError, match="^critic_width:"):
-        check_critic_options(Config(rule="reinforce"), {"critic_width"})
-    check_critic_options(Config(rule="off_policy"), {"critic_width"})
+def test_options_of_some_rules_only_for_those_rules():
+    with pytest.raises(ConfigError, match="^critic_width: only actor_critic, off_policy"):
+        check_rule_options(Config(rule="reinforce"), {"critic_width": "critic_width"})
+    check_rule_options(Config(rule="off_policy"), {"critic_width": "critic_width"})
+    with pytest.raises(ConfigError, match="^--epsilon: only value_based takes it, not 'backprop'"):
+        check_rule_options(Config(rule="backprop"), {"epsilon": "--epsilon"})
+    with pytest.raises(ConfigError, match="^partition: needs rule reinforce, not 'backprop'"):
+        Config(rule="backprop", partition="s", unit_type="gaussian")
 
 
 def test_static_key_ignores_population_scalars():

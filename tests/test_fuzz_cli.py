@@ -24,6 +24,7 @@ from coagentnet import config as config_module
 from coagentnet.cli import main
 from coagentnet.config import Config
 from coagentnet.sweeps.backends import TRAINER_ENV
+from conftest import assert_refusal
 
 import sweep_fakes
 
@@ -81,7 +82,7 @@ def _assert_clean(code: int, err: str, argv) -> None:
     assert code in (0, 2), (argv, code, err)
     assert "Traceback" not in err, (argv, err)
     if code == 2:
-        assert err.count("\n") == 1 and err.startswith("coagentnet "), (argv, err)
+        assert_refusal(code, err, "coagentnet ")
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])

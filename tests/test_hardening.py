@@ -11,39 +11,11 @@ import pytest
 
 from coagentnet.cli import main
 from coagentnet.sweeps import sweepfile
+from conftest import refused
 
 TESTS = str(Path(__file__).parent)
 FAKE = "sweep_fakes:train_population"
 TINY = ["--dataset", "digits", "--layers", "1", "--units", "4", "--epochs", "1", "--seeds", "1"]
-
-
-def tree(root: Path) -> dict:
-    """Every file under root with its size and modification time (what 'unchanged' means).
-
-    SQLite's own -wal/-shm side files are left out: any reader of a WAL store may make them,
-    and they hold nothing of ours once the store is closed."""
-    out = {}
-    for p in sorted(root.rglob("*")):
-        if p.name.endswith(("-wal", "-shm")):
-            continue
-        st = p.lstat()
-        out[str(p.relative_to(root))] = (True,) if p.is_dir() else (st.st_size, st.st_mtime_ns)
-    return out
-
-
-def refused(capsys, argv, needle, root) -> str:
-    """Run the CLI in this process; assert exit 2, one line naming ``needle``, no change."""
-    before = tree(root)
-    try:
-        code = main(argv)
-    except SystemExit as exit:  # argparse's own refusals
-        code = exit.code
-    err = capsys.readouterr().err
-    assert code == 2, err
-    assert err.count("\n") == 1 and "Traceback" not in err, err
-    assert needle in err, err
-    assert tree(root) == before
-    return err
 
 
 @pytest.fixture

@@ -11,14 +11,12 @@ import os
 import subprocess
 import sys
 
-import jax
-import numpy as np
 import pytest
 
 from coagentnet.config import Config
 from coagentnet.training.devices import MEMBER_TILE_ENV, member_tile
 from coagentnet.training.run import run_population, train
-from conftest import TINY_RULES
+from conftest import TINY_RULES, assert_same_run
 
 DIGITS = dict(dataset="digits", layers=2, units=8, epochs=2, batch_size=64, lr=2.0**-6)
 STREAM = dict(
@@ -71,24 +69,6 @@ FAMILIES = {name: dict(DIGITS, **fields) for name, fields in TINY_RULES.items()}
 }
 
 
-def _numbers(result):
-    """Everything a run records: its metric rows and its final parameters, as arrays."""
-    rows = [r[:4] for r in result.metrics]
-    values = np.array([r[4] for r in result.metrics])
-    return rows, values, [np.asarray(x) for x in jax.tree.leaves(result.params)]
-
-
-def _assert_identical(a, b):
-    rows_a, values_a, params_a = _numbers(a)
-    rows_b, values_b, params_b = _numbers(b)
-    assert rows_a == rows_b
-    np.testing.assert_array_equal(values_a, values_b)  # exact: no tolerance
-    assert a.diverged == b.diverged and a.final == b.final
-    assert len(params_a) == len(params_b) > 0
-    for x, y in zip(params_a, params_b, strict=True):
-        np.testing.assert_array_equal(x, y)
-
-
 @pytest.mark.parametrize(
     "family",
     [pytest.param(f, marks=pytest.mark.slow) for f in FAMILIES],
@@ -98,8 +78,8 @@ def test_member_is_bitwise_its_solo_run(family):
     mate = target.replace(lr=target.lr * 4)
     solo = train(target, 7, keep_params=True)
     first, _, last = run_population([target, mate, target], [7, 3, 7], keep_params=True)
-    _assert_identical(first, solo)
-    _assert_identical(last, solo)
+    assert_same_run(first, solo)
+    assert_same_run(last, solo)
 
 
 @pytest.mark.slow

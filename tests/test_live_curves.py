@@ -12,6 +12,7 @@ import pytest
 from coagentnet.cli import main
 from coagentnet.config import Config
 from coagentnet.training.run import run_population
+from conftest import refused
 
 TINY = dict(dataset="digits", layers=1, units=4, batch_size=128, epochs=2)
 
@@ -77,7 +78,5 @@ def test_tensorboard_into_an_unwritable_folder_is_one_line_before_training(tmp_p
     pytest.importorskip("tensorboardX")
     blocker = tmp_path / "file"
     blocker.write_text("")
-    assert main(["train", "--tensorboard", str(blocker / "tb"), "--seeds", "1"]) == 2
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and err.startswith("coagentnet train: error: --tensorboard:")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+    argv = ["train", "--tensorboard", str(blocker / "tb"), "--seeds", "1"]
+    refused(capsys, argv, "coagentnet train: error: --tensorboard:", tmp_path)

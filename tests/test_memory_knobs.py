@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from test_hardening import refused
+from conftest import refused
 
 CASES = [
     (["train", "--baseline", "loo", "--loo-samples", "1000000"], {}, "loo_samples"),

@@ -11,7 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from coagentnet.config import Config, ConfigError
+from coagentnet.config import Config, ConfigError, check_rule_options
 from coagentnet.model import baselines, units
 from coagentnet.model.network import rollout
 from coagentnet.rules import registry
@@ -64,6 +64,40 @@ def test_the_built_in_traits_drive_validation():
         Config(rule="straight_through", unit_type="gaussian")
     with pytest.raises(ConfigError, match="baseline: only policy-gradient rules .* not 'backprop'"):
         Config(rule="backprop", baseline="ema")
+
+
+def test_what_a_rule_accepts_is_declared_on_its_entry():
+    """Options only some rules take, a deterministic hidden MLP and a least depth are traits:
+    a rule registered here with them is checked like the built-ins that have them."""
+    traits = RuleTraits(
+        policy_gradient=True,
+        baselines=None,
+        options=("partition", "epsilon"),
+        deterministic_hidden=True,
+        min_layers=2,
+    )
+    registry.register_rule(RuleEntry("declared", partial(coagent_rule, bootstrap=None), traits))
+    try:
+        assert registry.names_taking("epsilon") == ("value_based", "declared")
+        assert registry.names_taking("partition") == ("reinforce", "declared")
+        assert set(registry.options_of_some_rules()) >= set(registry.CRITIC_OPTIONS)
+        check_rule_options(Config(rule="declared", layers=2), {"epsilon": "epsilon"})
+        with pytest.raises(ConfigError, match="^epsilon: only value_based, declared take it"):
+            check_rule_options(Config(rule="reinforce"), {"epsilon": "epsilon"})
+        with pytest.raises(ConfigError, match="^layers: declared needs at least 2 hidden layers"):
+            Config(rule="declared", layers=1)
+        with pytest.raises(ConfigError, match="^activation: declared allows relu, tanh, sigmoid"):
+            Config(rule="declared", layers=2, activation="identity")
+    finally:
+        registry.unregister_rule("declared")
+    with pytest.raises(ValueError, match="options must be config field names"):
+        registry.register_rule("bad", coagent_rule, policy_gradient=True, options=("no such",))
+    with pytest.raises(ValueError, match="min_layers must be an integer >= 0"):
+        registry.register_rule("bad", coagent_rule, policy_gradient=True, min_layers=-1)
+
+
+def test_every_declared_rule_option_is_a_config_field():
+    assert set(registry.options_of_some_rules()) <= set(Config.__dataclass_fields__)
 
 
 def test_an_added_unit_type_is_accepted_and_rolls_out(monkeypatch):

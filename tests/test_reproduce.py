@@ -12,6 +12,7 @@ from coagentnet.cli import main
 from coagentnet.reproduce import runner, studies
 from coagentnet.sweeps import sweepfile
 from coagentnet.sweeps.store import Store
+from conftest import refused
 
 TINY = """
 name: mnist_shallow
@@ -142,10 +143,7 @@ def test_user_errors(tmp_path, capsys):
     ],
 )
 def test_a_preset_that_is_unknown_or_undefined_is_one_line_exit_2(tmp_path, capsys, argv, message):
-    assert main(["reproduce", *argv, "--out", str(tmp_path)]) == 2
-    err = capsys.readouterr().err.strip()
-    assert "\n" not in err and message in err
-    assert not list(tmp_path.iterdir())  # nothing ran
+    refused(capsys, ["reproduce", *argv, "--out", str(tmp_path)], message, tmp_path)
 
 
 def test_preset_overrides_base_grid_seeds_and_name():

@@ -14,7 +14,7 @@ import pytest
 from coagentnet.cli import main
 from coagentnet.sweeps.store import Store
 from coagentnet.sweeps.sweepfile import load
-from test_hardening import refused, tree
+from conftest import refused, tree
 
 from sweep_fakes import THREE_RUNS as SWEEP
 from sweep_fakes import TRAINER as FAKE

@@ -13,6 +13,7 @@ import pytest
 from coagentnet.cli import main
 from coagentnet.sweeps.store import Store
 from coagentnet.sweeps.sweepfile import load
+from conftest import assert_refusal, refused
 
 TESTS = str(Path(__file__).parent)
 FAKE = "sweep_fakes:train_population"
@@ -36,11 +37,8 @@ def _write(tmp_path, text, name="s.yaml"):
 def test_bad_sweep_files_exit_2_with_one_line(tmp_path, capsys, monkeypatch, case, verb):
     monkeypatch.chdir(tmp_path)
     text, message = BAD[case]
-    assert main([verb, str(_write(tmp_path, text))]) == 2
-    err = capsys.readouterr().err
-    assert err.startswith(f"coagentnet {verb}: error: {message}"), err
-    assert err.count("\n") == 1
-    assert not (tmp_path / "results").exists()  # failed before any work
+    path = str(_write(tmp_path, text))
+    refused(capsys, [verb, path], f"coagentnet {verb}: error: {message}", tmp_path)
 
 
 def test_bad_sweep_file_exit_code_in_a_real_process(tmp_path):
@@ -51,8 +49,7 @@ def test_bad_sweep_file_exit_code_in_a_real_process(tmp_path):
         text=True,
         cwd=tmp_path,
     )
-    assert proc.returncode == 2
-    assert proc.stderr.count("\n") == 1 and "grid.rule[1]: unknown value 'magic'" in proc.stderr
+    assert_refusal(proc.returncode, proc.stderr, "grid.rule[1]: unknown value 'magic'")
 
 
 def test_bad_flags_exit_2(tmp_path, capsys, monkeypatch):

@@ -100,7 +100,7 @@ def test_no_grid_is_one_run_per_seed():
         ({"population": {"max_size": 0}}, "population.max_size: expected an int >= 1"),
         (
             {"base": {"critic_width": 128}, "grid": {"rule": ["off_policy", "reinforce"]}},
-            "base.critic_width: only critic rules",
+            "base.critic_width: only actor_critic, off_policy, mc_critic take it",
         ),
         (
             {"grid": {"rule": ["reinforce", "backprop"], "baseline": ["ema"]}},

@@ -9,8 +9,7 @@ import os
 import pytest
 
 from coagentnet.sweeps import sweepfile
-from conftest import alarm_bound
-from test_hardening import refused
+from conftest import alarm_bound, refused
 
 BOMB = """name: bomb
 base:

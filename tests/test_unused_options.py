@@ -8,9 +8,9 @@ import pytest
 
 from coagentnet.commands.train import configs_from_args
 from coagentnet.config import Config
-from coagentnet.option_needs import NEEDS
+from coagentnet.config.option_use import NEEDS
 from coagentnet.sweeps import sweepfile
-from test_hardening import refused
+from conftest import refused
 
 IGNORED = [
     ["--ema-decay", "0.5"],

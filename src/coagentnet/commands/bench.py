@@ -17,7 +17,7 @@ import sys
 
 from coagentnet.atomic import write_text
 from coagentnet.commands.common import UsageError
-from coagentnet.validate import output_file
+from coagentnet.commands.paths import output_file
 
 DEVICES = ("auto", "cpu", "gpu")
 

@@ -34,9 +34,9 @@ def add_parser(subparsers) -> None:
 def run(args) -> int:
     from coagentnet.atomic import check_target
     from coagentnet.commands.common import UsageError, open_store, store_option
+    from coagentnet.commands.paths import output_file, same_file
     from coagentnet.sweeps import sweepfile
     from coagentnet.sweeps.export import export_tables, write_tables
-    from coagentnet.validate import output_file, same_file
 
     if is_store_file(args.file):
         sweep, path = None, Path(args.file)
@@ -77,8 +77,8 @@ def _records(path: Path, sweep, out: Path) -> int:
     """``--records DIR``: the complete runs' records (of the sweep's runs if a sweep file was
     given, else of every run in the store)."""
     from coagentnet.commands.common import UsageError, open_store
+    from coagentnet.commands.paths import output_folder
     from coagentnet.sweeps.records import write_records
-    from coagentnet.validate import output_folder
 
     out = output_folder(out, "--records", UsageError)
     with open_store(path, readonly=True) as store:

@@ -33,9 +33,9 @@ def add_parser(subparsers) -> None:
 
 def run(args) -> int:
     from coagentnet.commands.common import UsageError
+    from coagentnet.commands.paths import output_folder, read_timings
     from coagentnet.reproduce.report import build_report
     from coagentnet.reproduce.runner import read_meta
-    from coagentnet.validate import output_folder, read_timings
 
     if (args.store is None) == (args.records is None):
         raise UsageError("give a store (or folder of stores), or --records DIR, not both")
@@ -78,8 +78,8 @@ def _records(args) -> int:
     from coagentnet.analysis.claim2 import claim2_rows, lr_selection, markdown
     from coagentnet.analysis.claim2_figures import arm_figures
     from coagentnet.commands.common import UsageError
+    from coagentnet.commands.paths import output_folder
     from coagentnet.sweeps.records import Records, RecordsError
-    from coagentnet.validate import output_folder
 
     try:
         source = Records(args.records)

@@ -60,12 +60,12 @@ def _studies(names: list[str]):
 
 def run(args) -> int:
     from coagentnet.commands.common import Progress, UsageError
+    from coagentnet.commands.paths import output_folder, read_timings
     from coagentnet.reproduce.report import build_report
     from coagentnet.reproduce.runner import read_meta, run_study, store_path
     from coagentnet.reproduce.studies import STUDIES
     from coagentnet.reproduce.study_files import check_preset, experiments_dir
     from coagentnet.sweeps import backends
-    from coagentnet.validate import output_folder, read_timings
 
     studies = _studies(args.studies)
     if args.workers < 1:

@@ -21,18 +21,23 @@ from coagentnet.commands.common import UsageError
 from coagentnet.commands.options import FIELD_GROUPS, option_groups, parse_float
 from coagentnet.commands.train_results import print_results
 from coagentnet.config import (
-    CRITIC_OPTIONS,
     STREAM,
     Config,
-    check_critic_options,
+    check_rule_options,
     field_docs,
     field_kinds,
+    run_label,
     varying_fields,
 )
-from coagentnet.config_fields import run_label
-from coagentnet.option_needs import NEEDS, check_unused_options
-from coagentnet.validate import MAX_RUNS, check_seed_range
-from coagentnet.validate import seed as seed_type
+from coagentnet.config.limits import MAX_RUNS, check_seed_range
+from coagentnet.config.limits import seed as seed_type
+from coagentnet.config.option_use import (
+    NEEDS,
+    check_unused_options,
+    drop_foreign_rule_options,
+    takes,
+)
+from coagentnet.rules.registry import options_of_some_rules
 
 KINDS = field_kinds()
 #: Flags that are spelled differently from their Config field.
@@ -132,17 +137,16 @@ def configs_from_args(args) -> list[Config]:
     if count > MAX_RUNS:  # counted before the product is built
         raise UsageError(f"options: {count} configurations exceed the limit of {MAX_RUNS}")
     combos = [dict(zip(names, c, strict=True)) for c in itertools.product(*given.values())]
-    critic_given = set(names) & set(CRITIC_OPTIONS)
-    if critic_given and not any(Config(**c).has_critics for c in combos):
-        check_critic_options(Config(**combos[0]), critic_given)  # raises: no rule takes them
+    # An option only some rules take (a critic option, ...) applies to those of a rule list
+    # and is refused where none of them is in it.
+    for name in set(names) & set(options_of_some_rules()):
+        if not any(takes(c.get("rule", Config.rule), name) for c in combos):
+            check_rule_options(Config(**combos[0]), {name: _option(name)})  # raises
     configs: dict[Config, None] = {}  # ordered, without duplicates
     for combo in combos:
         if combo.get("dataset") == STREAM and "epochs" not in combo:
             combo["epochs"] = 1  # the stream is one pass
-        cfg = Config(**combo)
-        if not cfg.has_critics:  # critic options apply to the critic rules of a rule list
-            cfg = Config(**{k: v for k, v in combo.items() if k not in CRITIC_OPTIONS})
-        configs[cfg] = None
+        configs[Config(**drop_foreign_rule_options(combo))] = None
     # An option no configuration uses is refused; one that some use is left out of the rest
     # (it would change nothing but their run ids).
     check_unused_options(list(configs), {n: _option(n) for n in names})

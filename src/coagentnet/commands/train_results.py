@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import json
 
-from coagentnet.config import Config
-from coagentnet.config_fields import run_label
+from coagentnet.config import Config, run_label
 from coagentnet.training.results import RunResult
 
 

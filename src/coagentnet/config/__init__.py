@@ -1,18 +1,22 @@
 """Run configuration: one frozen, validated dataclass per run, and what is asked about it.
 
-The public names of run configuration, gathered from the modules that hold them:
-:mod:`coagentnet.run_config` (the :class:`Config` dataclass and its validation),
-:mod:`coagentnet.config_choices` (the values choice fields allow, the named groups of fields)
-and :mod:`coagentnet.config_fields` (field help, varying fields, critic options).
+The package's modules, each with one job: :mod:`~coagentnet.config.schema` (the
+:class:`Config` dataclass), :mod:`~coagentnet.config.checks` (its validation),
+:mod:`~coagentnet.config.study_checks` (the further studies' options combined),
+:mod:`~coagentnet.config.option_use` (options that only some rules or settings use),
+:mod:`~coagentnet.config.choices` (the values choice fields allow),
+:mod:`~coagentnet.config.limits` (seeds, integer fields, sweep size) and
+:mod:`~coagentnet.config.describe` (field help, varying fields, run labels). What a rule
+accepts is declared on its registry entry (:class:`~coagentnet.rules.registry.RuleTraits`).
 """
 
 from __future__ import annotations
 
-from coagentnet.config_choices import (  # noqa: F401 (re-exported)
+from coagentnet.config.checks import accepts, validate
+from coagentnet.config.choices import (  # noqa: F401 (re-exported)
     ACTIVATIONS,
     ACTOR_SIGNALS,
     BACKPROP_ACTIVATIONS,
-    CRITIC_OPTIONS,
     EVAL_MODES,
     FILE_DATASETS,
     GAUSSIAN_ACTIVATIONS,
@@ -21,17 +25,20 @@ from coagentnet.config_choices import (  # noqa: F401 (re-exported)
     STREAM,
     VALUE_MAPS,
 )
-from coagentnet.config_fields import check_critic_options, field_docs, varying_fields
+from coagentnet.config.describe import field_docs, run_label, varying_fields
+from coagentnet.config.option_use import check_rule_options
+from coagentnet.config.schema import Config, field_kinds
 from coagentnet.errors import ConfigError
-from coagentnet.run_config import Config, accepts, field_kinds, validate
+from coagentnet.rules.registry import CRITIC_OPTIONS  # noqa: F401 (re-exported)
 
 __all__ = [
     "Config",
     "ConfigError",
     "accepts",
-    "check_critic_options",
+    "check_rule_options",
     "field_docs",
     "field_kinds",
+    "run_label",
     "validate",
     "varying_fields",
 ]

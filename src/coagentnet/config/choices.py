@@ -18,15 +18,3 @@ FILE_DATASETS = ("mnist", "fashion-mnist", "mnist-test10k")
 
 #: Scalar hyperparameters that may vary inside one population (vmapped, not compiled in).
 POPULATION_SCALARS = ("lr", "unit_std", "critic_ratio", "ema_decay", "epsilon")
-
-
-#: Options that only make sense for critic rules; setting them elsewhere is an error.
-CRITIC_OPTIONS = (
-    "critic_width",
-    "critic_depth",
-    "critic_ratio",
-    "actor_signal",
-    "warm_start_epochs",
-    "critic_target",
-    "critic_input_norm",
-)

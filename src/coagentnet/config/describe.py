@@ -1,17 +1,12 @@
-"""What the command line and sweep files ask about Config's fields outside validation.
-
-A field's help text (its docstring), the fields that differ across configs, and critic options
-given explicitly to a rule without critics.
+"""Config's fields as the command line, reports and logs show them: a field's help text (its
+docstring), the fields that differ across configs, and a run's label.
 """
 
 from __future__ import annotations
 
 from dataclasses import fields
 
-from coagentnet.config_choices import CRITIC_OPTIONS
-from coagentnet.errors import ConfigError
-from coagentnet.rules import registry
-from coagentnet.run_config import Config
+from coagentnet.config.schema import Config
 
 
 def run_label(cfg, fields) -> str:
@@ -24,18 +19,6 @@ def varying_fields(configs, exclude: tuple[str, ...] = ()) -> list[str]:
     """The fields (in declaration order, less ``exclude``) that differ between ``configs``."""
     names = [f.name for f in fields(Config) if f.name not in exclude]
     return [n for n in names if len({getattr(c, n) for c in configs}) > 1]
-
-
-def check_critic_options(cfg: Config, given: set[str]) -> None:
-    """Reject critic options the user set explicitly for a rule that has no critics."""
-    if cfg.has_critics:
-        return
-    for name in CRITIC_OPTIONS:
-        if name in given:
-            raise ConfigError(
-                f"{name}: only critic rules ({', '.join(registry.names_where(critics=True))}) "
-                f"take it, not {cfg.rule!r}"
-            )
 
 
 def field_docs() -> dict[str, str]:

@@ -4,14 +4,14 @@ The options themselves are :class:`~coagentnet.config.Config` fields; their logi
 :mod:`coagentnet.rules.exploration` (exploration subsets), :mod:`coagentnet.rules.staged`
 (staged freezing), :mod:`coagentnet.rules.value_based` (value-based units),
 :mod:`coagentnet.model.partition` (partition networks) and :mod:`coagentnet.training.pretrain`
-(backprop pretraining). It reads a config but does not import :mod:`coagentnet.config` (which
-calls it). This module only
-checks that a configuration combines them sensibly; every error is one line naming the field.
+(backprop pretraining). It checks that a configuration combines them sensibly (what a rule
+accepts is read from its registry entry); every error is one line naming the field.
 """
 
 from __future__ import annotations
 
 from coagentnet.errors import ConfigError
+from coagentnet.rules import registry
 
 #: When an exploration subset is redrawn: every update or every epoch.
 EXPLORE_RESAMPLES = ("batch", "epoch")
@@ -33,7 +33,7 @@ def validate(cfg) -> None:
     _exploration(cfg)
     _staged(cfg)
     _partition(cfg)
-    _value_based(cfg)
+    _epsilon(cfg)
     _pretrain(cfg)
 
 
@@ -69,8 +69,9 @@ def _partition(cfg) -> None:
             f"partition: expected one letter, s or d, per hidden layer "
             f"(layers={cfg.layers}), got {layout!r}"
         )
-    if cfg.rule != "reinforce":
-        raise ConfigError(f"partition: needs rule reinforce, not {cfg.rule!r}")
+    if "partition" not in registry.rule_options(cfg.rule):
+        takers = " or ".join(registry.names_taking("partition"))
+        raise ConfigError(f"partition: needs rule {takers}, not {cfg.rule!r}")
     if cfg.unit_type != "gaussian":
         raise ConfigError(f"partition: needs gaussian units, not {cfg.unit_type!r}")
     if "s" not in layout and not cfg.stochastic_readout:
@@ -79,13 +80,9 @@ def _partition(cfg) -> None:
         raise ConfigError("partition: cannot be combined with explore_units or staged")
 
 
-def _value_based(cfg) -> None:
+def _epsilon(cfg) -> None:
     if not 0.0 <= cfg.epsilon <= 1.0:
         raise ConfigError(f"epsilon: must be in [0, 1], got {cfg.epsilon!r}")
-    if cfg.rule != "value_based":
-        return
-    if cfg.layers < 1:
-        raise ConfigError("layers: value_based needs at least one hidden layer")
 
 
 def _pretrain(cfg) -> None:

@@ -33,6 +33,18 @@ class Builtin(NamedTuple):
         return self.func(cfg, problem, **dict(self.keywords))
 
 
+#: Config fields only the critic rules take; ``critics=True`` brings them to a rule's options.
+CRITIC_OPTIONS = (
+    "critic_width",
+    "critic_depth",
+    "critic_ratio",
+    "actor_signal",
+    "warm_start_epochs",
+    "critic_target",
+    "critic_input_norm",
+)
+
+
 class RuleTraits(NamedTuple):
     """What a rule is, as far as the code around it needs to know.
 
@@ -41,13 +53,21 @@ class RuleTraits(NamedTuple):
     read-out) apply. ``critics``: it has per-layer critics (the critic options apply).
     ``baselines``: the baseline kinds it accepts (``None``: every kind of
     :data:`~coagentnet.model.baselines.BASELINES`, new ones included). ``unit_types``: the unit
-    types it accepts (``None``: any; backprop ignores the unit type).
+    types it accepts (``None``: any; backprop ignores the unit type). ``options``: the config
+    fields that only some rules take and this one does (``critics=True`` adds
+    :data:`CRITIC_OPTIONS`); given explicitly to a rule that does not take them, they are refused
+    (they would change nothing but the run's id). ``deterministic_hidden``: the hidden layers
+    are a deterministic MLP (``activation`` is their nonlinearity). ``min_layers``: the fewest
+    hidden layers it can train.
     """
 
     policy_gradient: bool = False
     critics: bool = False
     baselines: tuple[str, ...] | None = ("none",)
     unit_types: tuple[str, ...] | None = None
+    options: tuple[str, ...] = ()
+    deterministic_hidden: bool = False
+    min_layers: int = 0
 
 
 class RuleEntry(NamedTuple):
@@ -65,10 +85,16 @@ _ST = ("straight_through", "straight_through_rule")
 _COAGENT = ("coagent", "coagent_rule")
 
 BUILTIN: tuple[RuleEntry, ...] = (
-    RuleEntry("backprop", Builtin("backprop", "backprop_rule"), RuleTraits()),
+    RuleEntry(
+        "backprop", Builtin("backprop", "backprop_rule"), RuleTraits(deterministic_hidden=True)
+    ),
     RuleEntry("straight_through", Builtin(*_ST, (("gated", False),)), _BERNOULLI),
     RuleEntry("straight_through_gated", Builtin(*_ST, (("gated", True),)), _BERNOULLI),
-    RuleEntry("reinforce", Builtin(*_COAGENT, (("bootstrap", None),)), _PG),
+    RuleEntry(
+        "reinforce",
+        Builtin(*_COAGENT, (("bootstrap", None),)),
+        _PG._replace(options=("partition",)),  # partition networks are trained by REINFORCE
+    ),
     RuleEntry("actor_critic", Builtin(*_COAGENT, (("bootstrap", "sampled"),)), _CRITIC),
     RuleEntry("off_policy", Builtin(*_COAGENT, (("bootstrap", "greedy"),)), _CRITIC),
     RuleEntry("mc_critic", Builtin(*_COAGENT, (("bootstrap", "monte_carlo"),)), _CRITIC),
@@ -86,7 +112,9 @@ BUILTIN: tuple[RuleEntry, ...] = (
     RuleEntry(
         "value_based",
         Builtin("value_based", "value_based_rule"),
-        RuleTraits(unit_types=DISCRETE_UNITS),
+        RuleTraits(
+            unit_types=DISCRETE_UNITS, options=("epsilon", "epsilon_schedule"), min_layers=1
+        ),
     ),
 )
 
@@ -174,6 +202,12 @@ def check_traits(name: str, traits: RuleTraits) -> None:
         unknown = set(traits.unit_types) - set(unit_kinds())
         if not traits.unit_types or unknown:
             raise ValueError(f"rule {name!r}: unknown unit types {sorted(unknown) or '()'}")
+    if not all(isinstance(o, str) and o.isidentifier() for o in traits.options):
+        raise ValueError(f"rule {name!r}: options must be config field names")
+    if isinstance(traits.min_layers, bool) or not isinstance(traits.min_layers, int):
+        raise ValueError(f"rule {name!r}: min_layers must be an integer >= 0")
+    if traits.min_layers < 0:
+        raise ValueError(f"rule {name!r}: min_layers must be an integer >= 0")
 
 
 def unregister_rule(name: str) -> None:
@@ -218,6 +252,22 @@ def names_where(**traits) -> tuple[str, ...]:
     return tuple(
         n for n, e in _RULES.items() if all(getattr(e.traits, k) == v for k, v in traits.items())
     )
+
+
+def rule_options(name: str) -> tuple[str, ...]:
+    """The config fields only some rules take that rule ``name`` takes."""
+    traits = _RULES[name].traits
+    return traits.options + (CRITIC_OPTIONS if traits.critics else ())
+
+
+def options_of_some_rules() -> tuple[str, ...]:
+    """Every config field that only some registered rules take."""
+    return tuple(dict.fromkeys(o for name in _RULES for o in rule_options(name)))
+
+
+def names_taking(option: str) -> tuple[str, ...]:
+    """The rules that take config field ``option`` (see :func:`rule_options`)."""
+    return tuple(n for n in _RULES if option in rule_options(n))
 
 
 def baselines_of(name: str) -> tuple[str, ...]:

@@ -151,9 +151,9 @@ def _check_extras(config: Config, budget: int) -> None:
     """The memory knobs besides the network's size: leave-one-out samples, gradient
     diagnostics, the member tile (a population is padded to whole tiles) and the stream."""
     from coagentnet.config import ConfigError
+    from coagentnet.config.limits import MAX_INT
     from coagentnet.training.devices import MEMBER_TILE_ENV, member_tile
     from coagentnet.training.memory import check_bytes
-    from coagentnet.validate import MAX_INT
 
     if config.is_stream and config.num_means * config.batches_per_mean > MAX_INT:
         raise ConfigError(

@@ -77,7 +77,7 @@ class TrainOptions:
         """The population's TensorBoard writer (close it after training), or None."""
         if self.tensorboard is None:
             return None
-        from coagentnet.config_fields import run_label
+        from coagentnet.config import run_label
         from coagentnet.training.tensorboard import TensorBoardWriter
 
         labels = [run_label(cfg, self.label_fields) for cfg in pop.configs]

@@ -8,8 +8,8 @@ from __future__ import annotations
 import difflib
 
 from coagentnet.config import ConfigError, accepts, field_kinds
+from coagentnet.config.limits import MAX_RUNS, MAX_SEED
 from coagentnet.sweeps.yaml_loader import show as _show
-from coagentnet.validate import MAX_RUNS, MAX_SEED
 
 POPULATION_KEYS = ("max_size", "memory_mb")
 #: Config field -> (type kind, optional), the types every value is checked against.

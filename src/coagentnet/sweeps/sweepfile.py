@@ -51,8 +51,9 @@ from pathlib import Path
 
 import yaml
 
-from coagentnet.config import Config, ConfigError, check_critic_options
-from coagentnet.option_needs import check_unused_options
+from coagentnet.config import Config, ConfigError, check_rule_options
+from coagentnet.config.limits import MAX_RUNS
+from coagentnet.config.option_use import check_unused_options
 from coagentnet.sweeps.plan import Run, make_run
 from coagentnet.sweeps.sweep_values import (
     SweepError,
@@ -67,7 +68,6 @@ from coagentnet.sweeps.sweep_values import (
 )
 from coagentnet.sweeps.yaml_loader import MAX_BYTES, SweepLoader, read_text
 from coagentnet.sweeps.yaml_loader import show as _show
-from coagentnet.validate import MAX_RUNS
 
 TOP_KEYS = ("name", "description", "base", "grid", "seeds", "population", "presets")
 PRESET_KEYS = ("description", "base", "grid", "seeds", "population")
@@ -250,7 +250,7 @@ def _build(values: dict, where: dict[str, str]) -> Config:
     """Construct one Config; re-label its error with the key path the bad field came from."""
     try:
         config = Config(**values)
-        check_critic_options(config, set(values))
+        check_rule_options(config, {name: name for name in values})
         return config
     except ConfigError as err:
         field, sep, rest = str(err).partition(":")

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from coagentnet.config import Config
+from coagentnet.config.limits import MAX_SEED
 from coagentnet.errors import ConfigError
 from coagentnet.training import pretrain
 from coagentnet.training.checkpoint import Checkpointer
@@ -19,7 +20,6 @@ from coagentnet.training.compile_cache import enable_compile_cache
 from coagentnet.training.loop import check_population
 from coagentnet.training.phases import Phase, merge, run_phases
 from coagentnet.training.results import RunResult
-from coagentnet.validate import MAX_SEED
 
 
 def run_population(
