@@ -11,8 +11,6 @@ from coagentnet.commands.bench import gpu_available
 from coagentnet.training.evaluation import MAX_CHUNK
 from conftest import assert_refusal
 
-pytestmark = pytest.mark.slow  # benchmark
-
 TINY = ["--steps", "5", "--repeats", "2"]
 
 
@@ -53,6 +51,7 @@ def _check_row(row: dict, steps: int, repeats: int) -> None:
     )
 
 
+@pytest.mark.slow
 def test_inline_run_prints_a_table_and_writes_parseable_json(tmp_path, capsys):
     path = tmp_path / "bench.json"
     argv = ["--configs", "correlated-1x50", "--populations", "1,2", *TINY, "--inline"]
@@ -85,6 +84,7 @@ def test_inline_run_prints_a_table_and_writes_parseable_json(tmp_path, capsys):
     assert "[4/4] correlated-1x50 backprop P=2" in err
 
 
+@pytest.mark.slow
 def test_json_to_stdout(capsys):
     argv = ["--configs", "correlated-1x50", "--populations", "1", *TINY, "--inline"]
     code, out, _ = _run(capsys, *argv, "--json", "-")
@@ -93,6 +93,7 @@ def test_json_to_stdout(capsys):
     assert len(report["results"]) == 2 and report["machine"]["cpu_count"] >= 1
 
 
+@pytest.mark.slow
 def test_fresh_process_per_measurement_reports_memory(tmp_path, capsys):
     path = tmp_path / "b.json"
     argv = ["--configs", "mnist-1x64", "--populations", "2", "--steps", "5", "--repeats", "1"]
@@ -152,6 +153,7 @@ def test_projections_follow_from_the_measured_rates():
     assert "correlated_study_paper_scale" not in projections.projections(rows)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("what", ["5 updates", "evaluation"])
 def test_ops_profile_lists_the_programs_operations(what):
     """``python -m bench.ops``: a real profile of one tiny chunk (or evaluation pass), read back
@@ -177,6 +179,7 @@ def test_ops_profile_lists_the_programs_operations(what):
     assert shares == sorted(shares, reverse=True)
 
 
+@pytest.mark.slow
 def test_eval_chunk_option_sets_the_evaluation_chunk(tmp_path, capsys):
     path = tmp_path / "b.json"
     argv = ["--configs", "mnist-1x64", "--populations", "1", *TINY, "--inline"]
@@ -191,6 +194,7 @@ def test_eval_chunk_option_sets_the_evaluation_chunk(tmp_path, capsys):
         assert row["eval_examples"] == 5 * 32 + 2 * cases.EVAL_EXAMPLES
 
 
+@pytest.mark.slow
 def test_eval_subset_bounds_the_timed_evaluation():
     import numpy as np
 
@@ -224,6 +228,7 @@ def test_member_tiles_are_measured_side_by_side(capsys):
         assert row["vs_backprop"] > 0
 
 
+@pytest.mark.slow
 def test_the_json_report_is_rewritten_after_every_measurement():
     """A run cut short (a GPU lease's time limit) keeps every measurement made so far."""
     from coagentnet.bench import harness
@@ -235,6 +240,7 @@ def test_the_json_report_is_rewritten_after_every_measurement():
     assert reports[-1]["results"] == final["results"]
 
 
+@pytest.mark.slow
 def test_whole_workloads_record_each_population_as_it_finishes(tmp_path):
     """``python -m bench.workloads``: the stream's populations trained whole and timed."""
     import subprocess
@@ -258,6 +264,7 @@ def test_whole_workloads_record_each_population_as_it_finishes(tmp_path):
     assert report["device"]["platform"] == "cpu"
 
 
+@pytest.mark.slow
 def test_startup_table_has_the_whole_process_phases_of_a_tiny_train(tmp_path):
     """``bench/startup.py`` on a tiny train: the table names every phase of the whole process,
     cold and warm, and the warm run over ``import jax`` (what the numbers are is not tested)."""

@@ -23,8 +23,6 @@ from coagentnet.training.run import run_population
 
 from ztest import critical_z
 
-pytestmark = pytest.mark.slow  # learning
-
 BERNOULLI = unit_type("bernoulli")
 
 
@@ -136,6 +134,7 @@ CASES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("rule, extra, epochs, threshold", CASES, ids=[c[0] for c in CASES])
 def test_categorical_units_learn_digits_in_every_rule(rule, extra, epochs, threshold):
     cfg = Config(

@@ -22,8 +22,6 @@ from coagentnet.training.run import run_population
 from tiny import HYPER
 from ztest import critical_z
 
-pytestmark = pytest.mark.slow  # learning
-
 PROBLEM = Problem(in_dim=5, out_dim=3, task="classification")
 CTX = RuleContext(hyper={**HYPER, "epsilon": 0.1}, epoch=0, step=0)
 X = jax.random.normal(jax.random.PRNGKey(0), (16, 5))
@@ -186,6 +184,7 @@ LEARNING = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fields, threshold", LEARNING, ids=["k16-batch", "k8-epoch"])
 def test_exploration_subsets_learn_digits(fields, threshold):
     cfg = Config(layers=2, units=64, batch_size=8, epochs=10, baseline="ema", **fields)

@@ -17,8 +17,6 @@ from coagentnet.training.loop import train_population
 from coagentnet.training.members import MemberState
 from coagentnet.training.run import run_population
 
-pytestmark = pytest.mark.slow  # learning
-
 #: Digits, 2 x 32 Gaussian ReLU units (std 1), batch 16, lr 2^-7 (RMSprop): 5 epochs of
 #: backprop, then 3 of reinforce + ema with SGD at lr/128, seeds 0-4.
 GAUSSIAN = Config(
@@ -151,6 +149,7 @@ def test_pretraining_options_in_sweep_files():
 #: Bernoulli, 2 x 64, batch 8, 5 + 5 epochs, lr 2^-7 (measured, not run here): sigmoid backprop
 #: 0.953 +/- 0.004, copied 0.954 +/- 0.005, after reinforce + ema 0.955 +/- 0.005 (0.936); with
 #: RMSprop at the full lr instead of the switch it drifts down to 0.905 +/- 0.010.
+@pytest.mark.slow
 def test_pretrained_coagent_network_learns_digits(phases):
     configs, first, second = phases
     runs = [

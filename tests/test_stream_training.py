@@ -21,7 +21,6 @@ GAUSSIAN = dict(
     lr=2.0**-7,
     batch_size=32,
 )
-pytestmark = pytest.mark.slow  # stream
 
 
 def test_online_protocol_evaluates_before_and_evenly_over_one_pass():
@@ -69,6 +68,7 @@ def _peak(num_means: int) -> dict:
     return json.loads(out.stdout)
 
 
+@pytest.mark.slow
 def test_peak_memory_does_not_grow_with_stream_length():
     # Paper scale (M = 200, S = 1600, B = 32: 320,000 updates, 10.24 M samples) against a
     # stream ten times shorter. Materialising x alone at M = 200 would take 41 MB (x and y:
@@ -79,6 +79,7 @@ def test_peak_memory_does_not_grow_with_stream_length():
     assert full["rss_mib"] - short["rss_mib"] < 39.0, (short, full)
 
 
+@pytest.mark.slow
 def test_gaussian_reinforce_learns_the_iid_stream():
     # d = 0, 1 x 50 ReLU Gaussian units with unit_std 2, ema baseline, RMSprop at 2^-7, the
     # full 320,000-update stream. Var(sin(2 pi x^2)) for x ~ N(0, 0.25) is 0.243 (a constant
