@@ -8,7 +8,11 @@ accuracy against updates on a log axis with the intervals as error bars, one lin
 a dashed line at chance. With ``--critics``, a second table gives, for the critic rules at
 their selected lr, each hidden layer's critic diagnostics (``critic_ev_greedy``,
 ``signal_corr_greedy``: :mod:`coagentnet.rules.critic_metrics`) averaged over training and over
-seeds. Usage::
+seeds. With ``--runs-csv``, one row per finished run (method, layers, updates, lr, seed, its
+validation AUC, the selection statistic, and its final test accuracy, whether its setting was
+selected): small enough to commit where the store is not, and enough to check the table (the
+selected lr maximises the mean validation AUC; the interval is the t interval of the selected
+runs' accuracies). Usage::
 
     python scripts/ladder.py results/ladder_digits-quick.sqlite --figure docs/results/x.png
 """
@@ -52,6 +56,28 @@ def ladder(path: str):
     table = table.sort_values(["method", "updates"], kind="stable")
     labels = dict(zip(table["label"], table["method"], strict=True))
     return table, ds, frames, sel.runs.assign(method=sel.runs["label"].map(labels))
+
+
+def runs_csv(table, frames, selected, out: str) -> None:
+    """Write one row per finished run (see the module docstring) to ``out``."""
+    from coagentnet.analysis.curves import run_scores
+
+    runs = frames.runs
+    val = run_scores(frames, "validation", "accuracy", "auc")
+    test = run_scores(frames, "test", "accuracy", "final")
+    method = analysis.varying(runs, exclude=("lr",))
+    others = [m for m in method if m != "epochs"]
+    ds, batch = runs["dataset"].iloc[0], int(runs["batch_size"].iloc[0])
+    rows = runs.assign(
+        method=[method_label({k: r[k] for k in others}) for r in runs.to_dict("records")],
+        updates=runs["epochs"].astype(int) * updates_per_epoch(ds, batch),
+        val_auc=runs["run"].map(val),
+        test_final=runs["run"].map(test),
+        selected=runs["run"].isin(selected["run"]),
+    )
+    cols = ["method", "layers", "updates", "lr", "seed", "val_auc", "test_final", "selected"]
+    rows = rows.sort_values(["method", "layers", "updates", "lr", "seed"], kind="stable")
+    rows[cols].to_csv(out, index=False, float_format="%.9g")
 
 
 CRITIC_METRICS = ("critic_ev_greedy", "signal_corr_greedy")
@@ -168,6 +194,7 @@ def main(argv=None) -> int:
     p.add_argument("--figure", help="PNG (and SVG) path of the ladder figure")
     p.add_argument("--critics", action="store_true", help="also the critic diagnostics table")
     p.add_argument("--curves", help="PNG (and SVG) path of the learning curves at selected lrs")
+    p.add_argument("--runs-csv", help="CSV path: one row per finished run (see above)")
     a = p.parse_args(argv)
     table, ds, frames, selected = ladder(a.store)
     print(markdown(table))
@@ -178,6 +205,8 @@ def main(argv=None) -> int:
         figure(table, ds, a.figure)
     if a.curves:
         curves_figure(table, frames, selected, ds, a.curves)
+    if a.runs_csv:
+        runs_csv(table, frames, selected, a.runs_csv)
     return 0
 
 
