@@ -27,6 +27,7 @@ from coagentnet.analysis import frames as analysis
 from coagentnet.analysis.frames import Protocol
 from coagentnet.analysis.labels import method_label
 from coagentnet.data import load_dataset
+from coagentnet.reproduce.final_table import clipped_interval
 
 FIXED = ("backprop", "reinforce", "reinforce+ema", "actor_critic", "off_policy")
 
@@ -114,12 +115,11 @@ def markdown(table) -> str:
     ]
     for r in table.to_dict("records"):
         edge = " (grid edge)" if "lr" in str(r["at_grid_edge"]).split(",") else ""
-        kind = "t" if r["ci"] == "t" else "bootstrap"
+        low, high, kind = clipped_interval(r, "accuracy")  # a t interval can pass 0 or 1
         lines.append(
             f"| {r['method']} | {r['updates']:,} | 2^{int(math.log2(r['lr']))}{edge} "
             f"| {r['test_final']:.3f} ± {r['test_final_se']:.3f} "
-            f"| [{r['test_final_ci_low']:.3f}, {r['test_final_ci_high']:.3f}] ({kind}) "
-            f"| {int(r['n'])} |"
+            f"| [{low:.3f}, {high:.3f}] ({kind}) | {int(r['n'])} |"
         )
     return "\n".join(lines)
 
