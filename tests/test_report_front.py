@@ -36,6 +36,14 @@ def test_the_title_names_the_preset_or_the_store_not_a_path(tmp_path):
     assert _title(store) == "coagentnet report: digits_lr"
 
 
+def test_the_page_title_is_the_one_given_not_a_section_heading(finished_sweep, tmp_path):
+    from coagentnet.reproduce.report import build_report
+
+    _, store = finished_sweep
+    page, _ = build_report([store], tmp_path / "rep", command="c", title="T (quick preset)")
+    assert "<title>T (quick preset)</title>" in page.read_text()
+
+
 def test_accuracy_intervals_are_clipped_and_say_so():
     row = {"test_final_ci_low": -0.2, "test_final_ci_high": 0.9, "ci": "t"}
     assert clipped_interval(row, "accuracy") == (0.0, 0.9, "t, clipped to [0, 1]")

@@ -151,8 +151,8 @@ def build_report(
             paras = [f"Claim: {st.claim}"] if st else []
             if timings and a.study in timings:
                 paras.append(f"Wall time of this study's runs: {timings[a.study]:.0f} s.")
-            title = _study_title(st.title, analysed, a.study) if st else a.experiment.title
-            sections.append(html.Section(title, paras))
+            heading = _study_title(st.title, analysed, a.study) if st else a.experiment.title
+            sections.append(html.Section(heading, paras))
         counts = a.meta.get("counts", {})
         paras = []
         desc = preset_description(a.meta) if a.meta.get("file") else ""
