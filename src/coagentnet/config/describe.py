@@ -22,7 +22,7 @@ def varying_fields(configs, exclude: tuple[str, ...] = ()) -> list[str]:
 
 
 def field_docs() -> dict[str, str]:
-    """Field name -> its docstring, read from this module's source (for CLI help)."""
+    """Field name -> its docstring, read from the source of :class:`Config` (for CLI help)."""
     import ast
     import inspect
 
