@@ -84,7 +84,7 @@ def run(cfg: Config, seed: int, updates: int):
         ctx = RuleContext(hyper=hyper, epoch=step // per_epoch, step=step)
         grads, (state, _) = jax.grad(rule.loss, has_aux=True)(params, state, x, y, k, ctx)
         directions, opt = tx.update(grads, opt, params)
-        steps = scale_updates(directions, hyper["lr"], hyper["critic_ratio"])
+        steps = scale_updates(directions, hyper, rule.step_scales)
         return jax.tree.map(jnp.add, params, steps), state, opt
 
     marks = set(checkpoints(updates))

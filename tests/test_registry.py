@@ -18,7 +18,7 @@ from coagentnet.rules import registry
 from coagentnet.rules.base import RuleContext, RuleSettings
 from coagentnet.rules.coagent import coagent_rule
 from coagentnet.rules.registry import RuleEntry, RuleTraits
-from conftest import PROBLEMS
+from conftest import PROBLEMS, TINY_RULES
 
 CTX = RuleContext(hyper={"lr": 1.0, "unit_std": 1.0, "critic_ratio": 1.0, "ema_decay": 0.9},
                   epoch=0, step=0)  # fmt: skip
@@ -94,6 +94,28 @@ def test_what_a_rule_accepts_is_declared_on_its_entry():
         registry.register_rule("bad", coagent_rule, policy_gradient=True, options=("no such",))
     with pytest.raises(ValueError, match="min_layers must be an integer >= 0"):
         registry.register_rule("bad", coagent_rule, policy_gradient=True, min_layers=-1)
+
+
+def test_steps_scale_by_the_parameter_groups_a_rule_declares():
+    """The optimiser takes each group's step size from the rule's declaration: the critic
+    rules' critics step at critic_ratio times lr, every other group (and every group of a rule
+    that declares none) at lr."""
+    import jax.numpy as jnp
+
+    from coagentnet.training.optim import scale_updates
+
+    hyper = {"lr": jnp.float32(0.5), "critic_ratio": jnp.float32(4.0)}
+    updates = {"hidden": jnp.ones(2), "critics": jnp.ones(2)}
+    declared = scale_updates(updates, hyper, (("critics", "critic_ratio"),))
+    np.testing.assert_array_equal(declared["hidden"], [-0.5, -0.5])
+    np.testing.assert_array_equal(declared["critics"], [-2.0, -2.0])
+    plain = scale_updates(updates, hyper)
+    np.testing.assert_array_equal(plain["critics"], [-0.5, -0.5])
+    problem = PROBLEMS["classification"]
+    for name in registry.rule_names():
+        cfg = Config(**{"layers": 2, **TINY_RULES[name]})
+        scales = registry.make_rule(cfg, problem).step_scales
+        assert scales == ((("critics", "critic_ratio"),) if cfg.has_critics else ()), name
 
 
 def test_every_declared_rule_option_is_a_config_field():

@@ -86,6 +86,11 @@ class Rule(NamedTuple):
     mask_steps: Callable | None = None
     """Optional ``(steps, ctx) -> steps`` applied to the optimiser's steps before they are
     added to the parameters (staged training zeroes its frozen layers' steps there)."""
+    step_scales: tuple[tuple[str, str], ...] = ()
+    """The parameter groups whose step size differs from the network's: ``(group, scalar)``
+    pairs, a top-level parameter key and the population scalar its steps are multiplied by
+    (the critic rules declare ``("critics", "critic_ratio")``); every other group steps at
+    ``lr``. The optimiser is built from this declaration (``training.optim.scale_updates``)."""
 
 
 def prediction_stats(problem: Problem, prediction: jax.Array, y: jax.Array) -> dict:

@@ -201,4 +201,6 @@ def coagent_rule(
         return trace_stats(problem, trace, y, unit)
 
     mask_steps = staged.step_mask(L, cfg.epochs) if cfg.staged else None
-    return Rule(init, loss, evaluate, mask_steps)
+    # The critics learn at critic_ratio times the network's step size (the authors' setting).
+    step_scales = (("critics", "critic_ratio"),) if bootstrap is not None else ()
+    return Rule(init, loss, evaluate, mask_steps, step_scales)

@@ -2,7 +2,8 @@
 
 The optax transformation computes the direction (RMSprop, Adam or SGD, after optional
 global-norm clipping of this network's gradient alone); :func:`scale_updates` then multiplies by
-``-lr`` per member, and by ``critic_ratio`` for the critics. Because each of these optimisers
+``-lr`` per member, and each parameter group a rule declares (``Rule.step_scales``: the
+critics, by ``critic_ratio``) by its own population scalar. Because each of these optimisers
 is linear in its learning rate, this equals an optimiser per parameter group with its own
 learning rate (PyTorch semantics: RMSprop adds eps outside the square root and starts its
 second-moment average at zero).
@@ -29,11 +30,13 @@ def make_optimizer(cfg: Config) -> optax.GradientTransformation:
     return direction
 
 
-def scale_updates(updates: dict, lr, critic_ratio) -> dict:
-    """Turn directions into steps: ``-lr`` everywhere, ``-lr * critic_ratio`` for critics."""
-    return {
-        name: jax.tree.map(
-            lambda u, f=(critic_ratio if name == "critics" else 1.0): -lr * f * u, sub
-        )
-        for name, sub in updates.items()
-    }
+def scale_updates(updates: dict, hyper, step_scales: tuple[tuple[str, str], ...] = ()) -> dict:
+    """Turn directions into steps: ``-lr`` for every parameter group, times the population
+    scalar ``step_scales`` names for a group (``(group, scalar)`` pairs, ``Rule.step_scales``)."""
+    factors = {group: hyper[scalar] for group, scalar in step_scales}
+    lr = hyper["lr"]
+
+    def step(sub, f):
+        return jax.tree.map(lambda u: -lr * f * u, sub)
+
+    return {name: step(sub, factors.get(name, 1.0)) for name, sub in updates.items()}

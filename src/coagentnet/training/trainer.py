@@ -107,7 +107,7 @@ class Trainer:
             member.params, member.rule_state, x, y, key, ctx
         )
         directions, opt_state = self.tx.update(grads, member.opt_state, member.params)
-        steps = scale_updates(directions, hyper["lr"], hyper["critic_ratio"])
+        steps = scale_updates(directions, hyper, self.rule.step_scales)
         if self.rule.mask_steps is not None:  # e.g. staged training's frozen layers
             steps = self.rule.mask_steps(steps, ctx)
         params = jax.tree.map(jnp.add, member.params, steps)
