@@ -139,7 +139,7 @@ def configs_from_args(args) -> list[Config]:
     combos = [dict(zip(names, c, strict=True)) for c in itertools.product(*given.values())]
     # An option only some rules take (a critic option, ...) applies to those of a rule list
     # and is refused where none of them is in it.
-    for name in set(names) & set(options_of_some_rules()):
+    for name in [o for o in options_of_some_rules() if o in names]:
         if not any(takes(c.get("rule", Config.rule), name) for c in combos):
             check_rule_options(Config(**combos[0]), {name: _option(name)})  # raises
     configs: dict[Config, None] = {}  # ordered, without duplicates

@@ -117,7 +117,6 @@ def _regression(x: np.ndarray, y: np.ndarray, split_seed: int) -> Arrays:
 
 
 def _require(module: str, dataset: str):
-
     try:
         return importlib.import_module(module)
     except ImportError:

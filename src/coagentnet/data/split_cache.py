@@ -22,20 +22,10 @@ from pathlib import Path
 
 import numpy as np
 
+from coagentnet import cache_dirs
+
 ENV = "COAGENTNET_SPLIT_CACHE"
-_OFF = ("0", "off", "false", "no")
 _FORMAT = b"split-indices-v1"
-
-
-def cache_dir() -> Path | None:
-    """Where the memo goes, or None when it is turned off."""
-    value = os.environ.get(ENV, "").strip()
-    if value.lower() in _OFF:
-        return None
-    if value:
-        return Path(value).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "coagentnet" / "splits"
 
 
 def _key(n: int, sizes: Sequence[int], split_seed: int, stratify: np.ndarray | None) -> str:
@@ -88,7 +78,7 @@ def memoised(
     stratify: np.ndarray | None,
 ) -> tuple[np.ndarray, ...]:
     """``compute()`` (the split's index arrays), read from the memo when it holds a valid copy."""
-    folder = cache_dir()
+    folder = cache_dirs.cache_dir(ENV, "splits")
     if folder is None:
         return compute()
     path = folder / f"{_key(n, sizes, split_seed, stratify)}.npz"

@@ -204,9 +204,8 @@ def check_traits(name: str, traits: RuleTraits) -> None:
             raise ValueError(f"rule {name!r}: unknown unit types {sorted(unknown) or '()'}")
     if not all(isinstance(o, str) and o.isidentifier() for o in traits.options):
         raise ValueError(f"rule {name!r}: options must be config field names")
-    if isinstance(traits.min_layers, bool) or not isinstance(traits.min_layers, int):
-        raise ValueError(f"rule {name!r}: min_layers must be an integer >= 0")
-    if traits.min_layers < 0:
+    layers = traits.min_layers
+    if isinstance(layers, bool) or not isinstance(layers, int) or layers < 0:
         raise ValueError(f"rule {name!r}: min_layers must be an integer >= 0")
 
 

@@ -10,24 +10,18 @@ A cache folder that cannot be created is skipped silently: caching is an optimis
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
+
+from coagentnet import cache_dirs
 
 ENV = "COAGENTNET_COMPILE_CACHE"
 MIN_COMPILE_SECONDS = 0.5
-_OFF = ("0", "off", "false", "no")
 _enabled: Path | None = None
 
 
 def cache_dir() -> Path | None:
     """Where the cache goes, or None when it is turned off."""
-    value = os.environ.get(ENV, "").strip()
-    if value.lower() in _OFF:
-        return None
-    if value:
-        return Path(value).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "coagentnet" / "jax"
+    return cache_dirs.cache_dir(ENV, "jax")
 
 
 def enable_compile_cache() -> Path | None:
