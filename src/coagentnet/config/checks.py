@@ -160,4 +160,6 @@ def validate(cfg) -> None:
             f"layers: {cfg.rule} needs at least {traits.min_layers} hidden layer"
             f"{'s' if traits.min_layers > 1 else ''}, got {cfg.layers}"
         )
+    _choice("explore_resample", cfg.explore_resample, study_checks.EXPLORE_RESAMPLES)
+    _choice("epsilon_schedule", cfg.epsilon_schedule, study_checks.EPSILON_SCHEDULES)
     study_checks.validate(cfg)  # exploration, staged, partition, value-based, pretraining options

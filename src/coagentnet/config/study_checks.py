@@ -21,15 +21,9 @@ EPSILON_SCHEDULES = ("constant", "decay")
 PRETRAIN_UNIT_TYPES = ("bernoulli", "gaussian")
 
 
-def _choice(name: str, value, allowed: tuple) -> None:
-    if value not in allowed:
-        raise ConfigError(f"{name}: unknown value {value!r}; allowed: {', '.join(allowed)}")
-
-
 def validate(cfg) -> None:
-    """Raise :class:`ConfigError` for a bad or unsupported combination of study options."""
-    _choice("explore_resample", cfg.explore_resample, EXPLORE_RESAMPLES)
-    _choice("epsilon_schedule", cfg.epsilon_schedule, EPSILON_SCHEDULES)
+    """Raise :class:`ConfigError` for a bad or unsupported combination of study options (their
+    choice values are checked with the other choices, in :mod:`coagentnet.config.checks`)."""
     _exploration(cfg)
     _staged(cfg)
     _partition(cfg)
